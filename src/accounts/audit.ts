@@ -1,0 +1,39 @@
+/** Security-log kinds; the detail never holds a secret (only names, hints and ids). */
+export type AuditKind =
+  | 'signup'
+  | 'signin'
+  | 'signin_failed'
+  | 'signout'
+  | 'email_verified'
+  | 'password_reset_requested'
+  | 'password_changed'
+  | 'token_created'
+  | 'token_revoked'
+  | 'app_created'
+  | 'app_updated'
+  | 'app_deleted'
+  | 'app_secret_rotated'
+  | 'app_connected'
+  | 'app_revoked'
+  | 'signed_out_everywhere'
+  | 'account_deleted';
+
+export interface AuditMeta {
+  ip: string;
+  userAgent: string;
+  now: number;
+}
+
+export function auditStatement(
+  db: D1Database,
+  userId: string | null,
+  kind: AuditKind,
+  meta: AuditMeta,
+  detail: Record<string, string | number | boolean> = {},
+): D1PreparedStatement {
+  return db
+    .prepare(
+      'INSERT INTO audit_events (user_id, kind, ip, user_agent, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    .bind(userId, kind, meta.ip, meta.userAgent, JSON.stringify(detail), meta.now);
+}

@@ -1,0 +1,109 @@
+import { newId } from '../tokens/secrets';
+
+/** A person's account as the rest of the code sees it (never the password hash). */
+export interface User {
+  id: string;
+  email: string;
+  emailVerified: boolean;
+  createdAt: number;
+  passwordChangedAt: number;
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  email_verified_at: number | null;
+  created_at: number;
+  password_changed_at: number;
+  password_hash: string;
+}
+
+const COLUMNS = 'id, email, email_verified_at, created_at, password_changed_at, password_hash';
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    emailVerified: row.email_verified_at !== null,
+    createdAt: row.created_at,
+    passwordChangedAt: row.password_changed_at,
+  };
+}
+
+export const MAX_EMAIL_LENGTH = 254;
+
+/**
+ * Trims, NFC-normalises and lower-cases an email, and checks it has the shape `local@domain.tld`.
+ * Returns undefined for anything that is not plausibly an address. It does not check deliverability.
+ */
+export function normalizeEmail(input: string): string | undefined {
+  const email = input.trim().normalize('NFC').toLowerCase();
+  if (email.length < 3 || email.length > MAX_EMAIL_LENGTH) return undefined;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\s\u0000-\u001f\u007f<>()[\]\\,;:"]/.test(email)) return undefined;
+  const at = email.lastIndexOf('@');
+  if (at < 1 || at !== email.indexOf('@')) return undefined;
+  const domain = email.slice(at + 1);
+  if (!/^[^.]+(\.[^.]+)+$/.test(domain)) return undefined;
+  return email;
+}
+
+export async function findUserByEmail(
+  db: D1Database,
+  normalized: string,
+): Promise<(User & { passwordHash: string }) | null> {
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM users WHERE email_normalized = ?`)
+    .bind(normalized)
+    .first<UserRow>();
+  return row ? { ...toUser(row), passwordHash: row.password_hash } : null;
+}
+
+export async function findUserById(db: D1Database, id: string): Promise<User | null> {
+  const row = await db.prepare(`SELECT ${COLUMNS} FROM users WHERE id = ?`).bind(id).first<UserRow>();
+  return row ? toUser(row) : null;
+}
+
+/** Inserts a user; returns null when the email is taken (the UNIQUE index decides, not a prior read). */
+export async function insertUser(
+  db: D1Database,
+  email: string,
+  passwordHash: string,
+  now: number,
+): Promise<User | null> {
+  const id = newId('usr_');
+  const row = await db
+    .prepare(
+      `INSERT INTO users (id, email, email_normalized, password_hash, email_verified_at, password_changed_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, NULL, ?, ?, ?)
+       ON CONFLICT(email_normalized) DO NOTHING
+       RETURNING ${COLUMNS}`,
+    )
+    .bind(id, email, email, passwordHash, now, now, now)
+    .first<UserRow>();
+  return row ? toUser(row) : null;
+}
+
+export function markEmailVerifiedStatement(
+  db: D1Database,
+  userId: string,
+  email: string,
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      'UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?), updated_at = ? WHERE id = ? AND email_normalized = ?',
+    )
+    .bind(now, now, userId, email);
+}
+
+export function setPasswordStatement(
+  db: D1Database,
+  userId: string,
+  passwordHash: string,
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare('UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?')
+    .bind(passwordHash, now, now, userId);
+}

@@ -1,0 +1,39 @@
+import { Hono } from 'hono';
+import { devMailRoutes } from './accounts/dev-mail';
+import { accountRoutes } from './accounts/routes';
+import { getConfig } from './config';
+import type { AppEnv, Deps } from './http/context';
+import { handleError, handleNotFound, surfaceFor } from './http/error-handler';
+import { securityHeaders } from './http/security-headers';
+import { assetRoutes } from './ui/assets';
+
+export const defaultDeps: Deps = {
+  clock: { now: () => Date.now() },
+  fetch: (input, init) => fetch(input, init),
+};
+
+/**
+ * Builds the whole application. `deps` lets tests inject a clock and an outbound fetch; everything
+ * else comes from the env bindings.
+ */
+export function createApp(deps: Deps = defaultDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async function context(c, next) {
+    c.set('config', getConfig(c.env));
+    c.set('deps', deps);
+    c.set('requestId', c.req.header('cf-ray') ?? crypto.randomUUID());
+    c.set('surface', surfaceFor(new URL(c.req.url).pathname));
+    c.set('session', undefined);
+    await next();
+  });
+  app.use('*', securityHeaders());
+
+  app.route('/', assetRoutes());
+  app.route('/', devMailRoutes());
+  app.route('/', accountRoutes());
+
+  app.notFound(handleNotFound);
+  app.onError(handleError);
+  return app;
+}

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import type { Env } from './env';
+
+/**
+ * Misconfiguration is an operator's mistake, not a client's: it throws a {@link ConfigError} when the
+ * Worker first handles anything, and is never turned into a 4xx.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export type Environment = 'development' | 'test' | 'production';
+
+export interface Config {
+  readonly environment: Environment;
+  /** Origin the service is reached at, without a trailing slash; undefined only outside production. */
+  readonly publicUrl: string | undefined;
+  readonly serviceName: string;
+  /** HMAC key for cookies and CSRF tokens (raw bytes). */
+  readonly sessionSecret: Uint8Array;
+  /** The JWK set whose first key signs access tokens; every key verifies. */
+  readonly signingKeys: readonly SigningJwk[];
+  readonly mail: MailConfig;
+  /** Extra origins allowed to call /mcp from a browser, besides the service's own. */
+  readonly allowedOrigins: readonly string[];
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshGraceSeconds: number;
+  /** Test-only: lets client ID metadata documents be fetched over http from loopback. */
+  readonly cimdAllowHttpLoopback: boolean;
+}
+
+export interface MailConfig {
+  readonly from: string;
+  readonly apiUrl: string | undefined;
+  readonly apiKey: string | undefined;
+}
+
+export interface SigningJwk {
+  readonly kty: string;
+  readonly kid: string;
+  readonly alg: 'ES256' | 'EdDSA';
+  readonly crv: string;
+  readonly x: string;
+  readonly y?: string;
+  readonly d: string;
+}
+
+const signingJwkSchema = z.object({
+  kty: z.enum(['EC', 'OKP']),
+  kid: z.string().min(1).max(128),
+  alg: z.enum(['ES256', 'EdDSA']),
+  crv: z.enum(['P-256', 'Ed25519']),
+  x: z.string().min(1),
+  y: z.string().min(1).optional(),
+  d: z.string().min(1),
+});
+
+const jwkSetSchema = z.object({ keys: z.array(signingJwkSchema).min(1) });
+
+function parseOrigin(value: string, field: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${field} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ConfigError(`${field} must be http(s)`);
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`${field} must be a bare origin such as https://gatehouse.example.com`);
+  }
+  return url.origin;
+}
+
+function parseIntVar(value: string | undefined, field: string, fallback: number, min: number, max: number) {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(`${field} must be a whole number`);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(`${field} must be between ${min} and ${max}`);
+  return n;
+}
+
+function decodeSecret(value: string | undefined): Uint8Array {
+  if (!value) throw new ConfigError('SESSION_SECRET is missing (npm run dev generates one into .dev.vars)');
+  const bytes = new TextEncoder().encode(value);
+  if (bytes.byteLength < 32) throw new ConfigError('SESSION_SECRET must be at least 32 characters');
+  return bytes;
+}
+
+function parseSigningKeys(value: string | undefined): SigningJwk[] {
+  if (!value) throw new ConfigError('SIGNING_KEYS is missing (npm run dev generates one into .dev.vars)');
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new ConfigError('SIGNING_KEYS is not valid JSON');
+  }
+  const parsed = jwkSetSchema.safeParse(json);
+  if (!parsed.success) throw new ConfigError('SIGNING_KEYS must be a JWK set of private ES256 or EdDSA keys');
+  const kids = new Set(parsed.data.keys.map((k) => k.kid));
+  if (kids.size !== parsed.data.keys.length) throw new ConfigError('SIGNING_KEYS has duplicate kid values');
+  return parsed.data.keys;
+}
+
+/** Parses the Worker's env into a frozen {@link Config}; throws {@link ConfigError} on anything wrong. */
+export function parseConfig(env: Env): Config {
+  const environment = env.ENVIRONMENT ?? 'development';
+  if (environment !== 'development' && environment !== 'test' && environment !== 'production') {
+    throw new ConfigError('ENVIRONMENT must be development, test or production');
+  }
+  const publicUrl = env.PUBLIC_URL ? parseOrigin(env.PUBLIC_URL, 'PUBLIC_URL') : undefined;
+  if (environment === 'production') {
+    if (!publicUrl) throw new ConfigError('PUBLIC_URL is required in production');
+    if (!publicUrl.startsWith('https://')) throw new ConfigError('PUBLIC_URL must be https in production');
+  }
+  const allowedOrigins = (env.ALLOWED_ORIGINS ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((o) => parseOrigin(o, 'ALLOWED_ORIGINS'));
+  if (environment === 'production' && (!env.MAIL_API_URL || !env.MAIL_API_KEY)) {
+    throw new ConfigError('MAIL_API_URL and the MAIL_API_KEY secret are required in production');
+  }
+  const cimdAllowHttpLoopback = env.CIMD_ALLOW_HTTP_LOOPBACK === 'true';
+  if (cimdAllowHttpLoopback && environment === 'production') {
+    throw new ConfigError('CIMD_ALLOW_HTTP_LOOPBACK is a test setting and is refused in production');
+  }
+  return Object.freeze({
+    environment,
+    publicUrl,
+    serviceName: env.SERVICE_NAME?.trim() || 'Gatehouse',
+    sessionSecret: decodeSecret(env.SESSION_SECRET),
+    signingKeys: Object.freeze(parseSigningKeys(env.SIGNING_KEYS)),
+    mail: Object.freeze({
+      from: env.MAIL_FROM?.trim() || 'Gatehouse <no-reply@localhost>',
+      apiUrl: env.MAIL_API_URL ? new URL(env.MAIL_API_URL).href : undefined,
+      apiKey: env.MAIL_API_KEY || undefined,
+    }),
+    allowedOrigins: Object.freeze(allowedOrigins),
+    accessTokenTtlSeconds: parseIntVar(
+      env.ACCESS_TOKEN_TTL_SECONDS,
+      'ACCESS_TOKEN_TTL_SECONDS',
+      3600,
+      60,
+      86400,
+    ),
+    refreshGraceSeconds: parseIntVar(env.REFRESH_GRACE_SECONDS, 'REFRESH_GRACE_SECONDS', 60, 0, 600),
+    cimdAllowHttpLoopback,
+  });
+}
+
+const cache = new WeakMap<Env, Config>();
+
+/** {@link parseConfig}, once per env object. */
+export function getConfig(env: Env): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = parseConfig(env);
+    cache.set(env, config);
+  }
+  return config;
+}

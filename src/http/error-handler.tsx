@@ -1,0 +1,111 @@
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ErrorPage } from '../ui/error-page';
+import type { AppContext, Surface } from './context';
+import { AppError, OAuthError } from './errors';
+import { describeError, log } from './log';
+
+const pageTitles: Record<number, string> = {
+  400: 'Something is wrong with that request',
+  401: 'Please sign in',
+  403: 'Not allowed',
+  404: 'Page not found',
+  405: 'Not allowed',
+  409: 'Conflict',
+  413: 'Too large',
+  415: 'Unsupported request',
+  429: 'Too many attempts',
+  500: 'Something went wrong',
+  503: 'Briefly unavailable',
+};
+
+/** Which family of routes a path belongs to, so errors are rendered in that family's shape. */
+export function surfaceFor(path: string): Surface {
+  if (path === '/mcp' || path.startsWith('/mcp/')) return 'mcp';
+  if (path.startsWith('/api/')) return 'api';
+  if (
+    path.startsWith('/oauth2/') ||
+    path.startsWith('/.well-known/') ||
+    path === '/token' ||
+    path === '/register' ||
+    path === '/revoke'
+  ) {
+    return 'oauth';
+  }
+  return 'page';
+}
+
+function surfaceOf(c: AppContext): Surface {
+  return c.get('surface') ?? surfaceFor(new URL(c.req.url).pathname);
+}
+
+function oauthResponse(c: AppContext, err: OAuthError): Response {
+  return c.json({ error: err.code, error_description: err.message }, err.status as ContentfulStatusCode, {
+    'Cache-Control': 'no-store',
+    Pragma: 'no-cache',
+    ...err.headers,
+  });
+}
+
+function appResponse(c: AppContext, err: AppError, requestId?: string): Response | Promise<Response> {
+  const status = err.status as ContentfulStatusCode;
+  if (surfaceOf(c) === 'page') {
+    c.header('Cache-Control', 'no-store');
+    for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+    const config = c.get('config');
+    return c.html(
+      <ErrorPage
+        serviceName={config?.serviceName ?? 'Gatehouse'}
+        status={err.status}
+        title={pageTitles[err.status] ?? 'Something is wrong'}
+        message={err.message}
+        requestId={requestId}
+      />,
+      status,
+    );
+  }
+  const error: Record<string, unknown> = { code: err.code, message: err.message };
+  if (err.details) error.details = err.details;
+  if (requestId) error.request_id = requestId;
+  return c.json({ ok: false, error }, status, { 'Cache-Control': 'no-store', ...err.headers });
+}
+
+/** The one error handler: every thrown value becomes a response here. */
+export function handleError(err: unknown, c: AppContext): Response | Promise<Response> {
+  if (err instanceof OAuthError) return oauthResponse(c, err);
+  if (err instanceof AppError) {
+    if (err.status >= 500) {
+      log('warn', 'request.unavailable', {
+        requestId: c.get('requestId'),
+        code: err.code,
+        ...describeError(err.cause),
+      });
+    }
+    return appResponse(c, err);
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    const code = err.status === 413 ? 'payload_too_large' : err.status === 404 ? 'not_found' : 'bad_request';
+    return appResponse(c, new AppError(code, 'The request could not be processed.', { status: err.status }));
+  }
+  const requestId = c.get('requestId');
+  log('error', 'request.failed', {
+    requestId,
+    method: c.req.method,
+    path: new URL(c.req.url).pathname,
+    ...describeError(err),
+  });
+  if (surfaceOf(c) === 'oauth') {
+    return oauthResponse(c, new OAuthError('server_error', 'The server could not complete the request.'));
+  }
+  return appResponse(
+    c,
+    new AppError('server_error', 'Something went wrong on our side. Please try again.'),
+    requestId,
+  );
+}
+
+export function handleNotFound(c: AppContext): Response | Promise<Response> {
+  if (surfaceOf(c) === 'oauth')
+    return oauthResponse(c, new OAuthError('invalid_request', 'Unknown endpoint.', 404));
+  return appResponse(c, new AppError('not_found', 'There is nothing here.'));
+}
