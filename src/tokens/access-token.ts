@@ -1,6 +1,6 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { newId } from './secrets';
 import type { KeySet } from './keys';
+import { newId } from './secrets';
 
 /**
  * OAuth access tokens are JWTs per RFC 9068 (`typ: at+jwt`), verified without any storage read.
@@ -29,7 +29,13 @@ export interface VerifiedAccessToken {
   expiresAt: number;
 }
 
-export type AccessTokenErrorCode = 'malformed' | 'bad_signature' | 'expired' | 'wrong_issuer' | 'wrong_audience' | 'invalid_claims';
+export type AccessTokenErrorCode =
+  | 'malformed'
+  | 'bad_signature'
+  | 'expired'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'invalid_claims';
 
 export class AccessTokenError extends Error {
   override readonly name = 'AccessTokenError';
@@ -92,7 +98,15 @@ export async function verifyAccessToken(
     ) {
       throw new AccessTokenError('invalid_claims');
     }
-    return { userId: sub, clientId: client_id, scopes: scope.split(' ').filter(Boolean), grantId: gid, jti, issuedAt: iat, expiresAt: exp };
+    return {
+      userId: sub,
+      clientId: client_id,
+      scopes: scope.split(' ').filter(Boolean),
+      grantId: gid,
+      jti,
+      issuedAt: iat,
+      expiresAt: exp,
+    };
   } catch (err) {
     if (err instanceof AccessTokenError) throw err;
     if (err instanceof errors.JWTExpired) throw new AccessTokenError('expired');

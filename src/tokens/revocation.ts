@@ -6,7 +6,11 @@
 
 const grantKey = (grantId: string) => `revoked:grant:${grantId}`;
 
-export async function markGrantRevoked(kv: KVNamespace, grantId: string, accessTokenTtlSeconds: number): Promise<void> {
+export async function markGrantRevoked(
+  kv: KVNamespace,
+  grantId: string,
+  accessTokenTtlSeconds: number,
+): Promise<void> {
   await kv.put(grantKey(grantId), '1', { expirationTtl: Math.max(60, accessTokenTtlSeconds + 60) });
 }
 

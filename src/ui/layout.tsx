@@ -18,48 +18,48 @@ export function Layout(props: LayoutProps) {
     <>
       {raw('<!DOCTYPE html>')}
       <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
-        <title>{`${props.title} · ${props.serviceName}`}</title>
-        <link rel="stylesheet" href="/assets/app.css" />
-        <script src="/assets/app.js" defer />
-      </head>
-      <body>
-        <a class="skip" href="#main">
-          Skip to content
-        </a>
-        <header class="site">
-          <a class="brand" href="/">
-            {props.serviceName}
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="referrer" content="no-referrer" />
+          <title>{`${props.title} · ${props.serviceName}`}</title>
+          <link rel="stylesheet" href="/assets/app.css" />
+          <script src="/assets/app.js" defer />
+        </head>
+        <body>
+          <a class="skip" href="#main">
+            Skip to content
           </a>
-          {props.signedInAs ? (
-            <nav aria-label="Account">
-              <a href="/settings/api">API tokens</a>
-              <a href="/settings/apps">Apps</a>
-              <a href="/settings/security">Security</a>
-              <form method="post" action="/logout" class="inline">
-                <input type="hidden" name="csrf_token" value={props.csrfToken ?? ''} />
-                <button type="submit" class="link">
-                  Sign out
-                </button>
-              </form>
-            </nav>
-          ) : (
-            <nav aria-label="Account">
-              <a href="/login">Sign in</a>
-              <a href="/signup">Create account</a>
-            </nav>
-          )}
-        </header>
-        <main id="main" class={props.narrow ? 'narrow' : 'wide'}>
-          {props.children}
-        </main>
-        <footer class="site">
-          <p>{props.serviceName} — an MCP gateway with its own OAuth 2.1 authorization server.</p>
-        </footer>
-      </body>
+          <header class="site">
+            <a class="brand" href="/">
+              {props.serviceName}
+            </a>
+            {props.signedInAs ? (
+              <nav aria-label="Account">
+                <a href="/settings/api">API tokens</a>
+                <a href="/settings/apps">Apps</a>
+                <a href="/settings/security">Security</a>
+                <form method="post" action="/logout" class="inline">
+                  <input type="hidden" name="csrf_token" value={props.csrfToken ?? ''} />
+                  <button type="submit" class="link">
+                    Sign out
+                  </button>
+                </form>
+              </nav>
+            ) : (
+              <nav aria-label="Account">
+                <a href="/login">Sign in</a>
+                <a href="/signup">Create account</a>
+              </nav>
+            )}
+          </header>
+          <main id="main" class={props.narrow ? 'narrow' : 'wide'}>
+            {props.children}
+          </main>
+          <footer class="site">
+            <p>{props.serviceName} — an MCP gateway with its own OAuth 2.1 authorization server.</p>
+          </footer>
+        </body>
       </html>
     </>
   );

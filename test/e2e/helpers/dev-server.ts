@@ -44,7 +44,9 @@ process.on('exit', () => {
  * local state folder, in its own process group so that stop() can end wrangler and its workerd
  * children together.
  */
-export async function startDevServer(options: { vars?: Record<string, string>; timeoutMs?: number } = {}): Promise<DevServer> {
+export async function startDevServer(
+  options: { vars?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<DevServer> {
   const port = await freePort();
   const persist = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
   const varArgs = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
