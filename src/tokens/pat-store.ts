@@ -1,0 +1,203 @@
+import {
+  generatePersonalAccessToken,
+  isWellFormedPersonalAccessToken,
+  personalAccessTokenHint,
+} from './personal-access-token';
+import { newId, sha256Hex } from './secrets';
+
+/** The documented limit: at most 5 active tokens per account. */
+export const MAX_ACTIVE_TOKENS = 5;
+/** How long a verified token stays in the KV cache; also the bound on cross-location revocation. */
+const CACHE_TTL_SECONDS = 60;
+/** `last_used_at` is written at most once a minute per token, off the hot path. */
+const LAST_USED_GRANULARITY = 60;
+
+export interface PersonalAccessTokenRecord {
+  id: string;
+  name: string;
+  hint: string;
+  createdAt: number;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  hint: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+}
+
+const toRecord = (r: Row): PersonalAccessTokenRecord => ({
+  id: r.id,
+  name: r.name,
+  hint: r.hint,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  lastUsedAt: r.last_used_at,
+});
+
+const cacheKey = (tokenHash: string) => `pat:${tokenHash}`;
+
+export type CreateResult =
+  | { ok: true; token: string; record: PersonalAccessTokenRecord }
+  | { ok: false; reason: 'limit_reached' };
+
+/**
+ * Creates a token unless the account already has 5 active ones. The count and the insert are ONE
+ * statement (INSERT … SELECT … WHERE count < 5), so parallel creations can never exceed the limit.
+ */
+export async function createPersonalAccessToken(
+  db: D1Database,
+  userId: string,
+  name: string,
+  expiresAt: number | null,
+  now: number,
+): Promise<CreateResult> {
+  const token = generatePersonalAccessToken();
+  const row = await db
+    .prepare(
+      `INSERT INTO personal_access_tokens (id, user_id, name, token_hash, hint, created_at, expires_at)
+       SELECT ?, ?, ?, ?, ?, ?, ?
+       WHERE (SELECT COUNT(*) FROM personal_access_tokens
+              WHERE user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)) < ?
+       RETURNING id, name, hint, created_at, expires_at, last_used_at`,
+    )
+    .bind(
+      newId('pat_'),
+      userId,
+      name,
+      await sha256Hex(token),
+      personalAccessTokenHint(token),
+      now,
+      expiresAt,
+      userId,
+      now,
+      MAX_ACTIVE_TOKENS,
+    )
+    .first<Row>();
+  if (!row) return { ok: false, reason: 'limit_reached' };
+  return { ok: true, token, record: toRecord(row) };
+}
+
+/** Active (not revoked, not expired) tokens, newest first. */
+export async function listPersonalAccessTokens(
+  db: D1Database,
+  userId: string,
+  now: number,
+): Promise<PersonalAccessTokenRecord[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id, name, hint, created_at, expires_at, last_used_at FROM personal_access_tokens
+       WHERE user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+       ORDER BY created_at DESC, id`,
+    )
+    .bind(userId, now)
+    .all<Row>();
+  return results.map(toRecord);
+}
+
+/** Revokes one of the user's tokens; returns false when it is not theirs or already revoked. */
+export async function revokePersonalAccessToken(
+  db: D1Database,
+  kv: KVNamespace,
+  userId: string,
+  id: string,
+  now: number,
+): Promise<PersonalAccessTokenRecord | null> {
+  const row = await db
+    .prepare(
+      `UPDATE personal_access_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL
+       RETURNING id, name, hint, created_at, expires_at, last_used_at, token_hash`,
+    )
+    .bind(now, id, userId)
+    .first<Row & { token_hash: string }>();
+  if (!row) return null;
+  await kv.delete(cacheKey(row.token_hash));
+  return toRecord(row);
+}
+
+/** D1 half of revoking every token of a user (for batches: password change, account deletion). */
+export function revokeAllPersonalAccessTokensStatement(
+  db: D1Database,
+  userId: string,
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare('UPDATE personal_access_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL')
+    .bind(now, userId);
+}
+
+/** KV half: drops cached verifications of every token the user ever had. */
+export async function evictPersonalAccessTokenCache(
+  db: D1Database,
+  kv: KVNamespace,
+  userId: string,
+): Promise<void> {
+  const { results } = await db
+    .prepare('SELECT token_hash FROM personal_access_tokens WHERE user_id = ?')
+    .bind(userId)
+    .all<{ token_hash: string }>();
+  await Promise.all(results.map((r) => kv.delete(cacheKey(r.token_hash))));
+}
+
+export interface VerifiedPersonalAccessToken {
+  id: string;
+  userId: string;
+}
+
+interface CacheEntry {
+  id: string;
+  userId: string;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+/**
+ * Resolves a PAT to its owner: malformed tokens (shape or checksum) are refused with no storage
+ * access; a warm token costs one KV read; D1 is read on a miss and is the truth.
+ * `defer` receives the off-path `last_used_at` write (pass ctx.waitUntil).
+ */
+export async function verifyPersonalAccessToken(
+  db: D1Database,
+  kv: KVNamespace,
+  token: string,
+  now: number,
+  defer: (work: Promise<unknown>) => void,
+): Promise<VerifiedPersonalAccessToken | null> {
+  if (!isWellFormedPersonalAccessToken(token)) return null;
+  const hash = await sha256Hex(token);
+  let entry = await kv.get<CacheEntry>(cacheKey(hash), 'json');
+  if (!entry) {
+    const row = await db
+      .prepare(
+        'SELECT id, user_id, expires_at, last_used_at FROM personal_access_tokens WHERE token_hash = ? AND revoked_at IS NULL',
+      )
+      .bind(hash)
+      .first<{ id: string; user_id: string; expires_at: number | null; last_used_at: number | null }>();
+    if (!row) return null;
+    entry = { id: row.id, userId: row.user_id, expiresAt: row.expires_at, lastUsedAt: row.last_used_at };
+    defer(kv.put(cacheKey(hash), JSON.stringify(entry), { expirationTtl: CACHE_TTL_SECONDS }));
+  }
+  if (entry.expiresAt !== null && entry.expiresAt <= now) return null;
+  if (entry.lastUsedAt === null || now - entry.lastUsedAt >= LAST_USED_GRANULARITY) {
+    const fresh = { ...entry, lastUsedAt: now };
+    // The cache is refreshed only if the row is still active, so a revocation is never undone here.
+    defer(
+      db
+        .prepare(
+          'UPDATE personal_access_tokens SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id',
+        )
+        .bind(now, entry.id)
+        .first()
+        .then((still) =>
+          still
+            ? kv.put(cacheKey(hash), JSON.stringify(fresh), { expirationTtl: CACHE_TTL_SECONDS })
+            : kv.delete(cacheKey(hash)),
+        ),
+    );
+  }
+  return { id: entry.id, userId: entry.userId };
+}
