@@ -72,6 +72,21 @@ function parseOrigin(value: string, field: string): string {
   return url.origin;
 }
 
+function parseMailApiUrl(value: string | undefined, environment: Environment): string | undefined {
+  if (!value) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('MAIL_API_URL is not a URL');
+  }
+  if (url.protocol !== 'https:' && (environment === 'production' || url.protocol !== 'http:')) {
+    throw new ConfigError('MAIL_API_URL must be https');
+  }
+  if (url.username || url.password) throw new ConfigError('MAIL_API_URL must not hold credentials');
+  return url.href;
+}
+
 function parseIntVar(value: string | undefined, field: string, fallback: number, min: number, max: number) {
   if (value === undefined || value === '') return fallback;
   if (!/^\d+$/.test(value)) throw new ConfigError(`${field} must be a whole number`);
@@ -132,7 +147,7 @@ export function parseConfig(env: Env): Config {
     signingKeys: Object.freeze(parseSigningKeys(env.SIGNING_KEYS)),
     mail: Object.freeze({
       from: env.MAIL_FROM?.trim() || 'Gatehouse <no-reply@localhost>',
-      apiUrl: env.MAIL_API_URL ? new URL(env.MAIL_API_URL).href : undefined,
+      apiUrl: parseMailApiUrl(env.MAIL_API_URL, environment),
       apiKey: env.MAIL_API_KEY || undefined,
     }),
     allowedOrigins: Object.freeze(allowedOrigins),

@@ -1,3 +1,5 @@
+import type { BatchGuard } from './batch-guard';
+
 /** Security-log kinds; the detail never holds a secret (only names, hints and ids). */
 export type AuditKind =
   | 'signup'
@@ -24,16 +26,27 @@ export interface AuditMeta {
   now: number;
 }
 
+/** Records a security event; with a `guard`, only if the guard holds when its batch runs. */
 export function auditStatement(
   db: D1Database,
   userId: string | null,
   kind: AuditKind,
   meta: AuditMeta,
   detail: Record<string, string | number | boolean> = {},
+  guard?: BatchGuard,
 ): D1PreparedStatement {
+  const values = [userId, kind, meta.ip, meta.userAgent, JSON.stringify(detail), meta.now];
+  if (!guard) {
+    return db
+      .prepare(
+        'INSERT INTO audit_events (user_id, kind, ip, user_agent, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .bind(...values);
+  }
   return db
     .prepare(
-      'INSERT INTO audit_events (user_id, kind, ip, user_agent, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT INTO audit_events (user_id, kind, ip, user_agent, detail, created_at)
+       SELECT ?, ?, ?, ?, ?, ? WHERE ${guard.sql}`,
     )
-    .bind(userId, kind, meta.ip, meta.userAgent, JSON.stringify(detail), meta.now);
+    .bind(...values, ...guard.args);
 }

@@ -1,4 +1,5 @@
 import { newSecret, sha256Hex } from '../tokens/secrets';
+import type { BatchGuard } from './batch-guard';
 
 export type EmailTokenPurpose = 'verify_email' | 'reset_password';
 
@@ -25,37 +26,18 @@ export async function issueEmailToken(
   return token;
 }
 
-export interface ConsumedEmailToken {
+export interface UsableEmailToken {
   userId: string;
   email: string;
 }
 
-/**
- * The statement that consumes a token: one atomic UPDATE … RETURNING, so two parallel uses can never
- * both succeed. Returns the statement so callers can batch it with the effect it authorises.
- */
-export async function consumeEmailTokenStatement(
-  db: D1Database,
-  purpose: EmailTokenPurpose,
-  token: string,
-  now: number,
-): Promise<D1PreparedStatement> {
-  return db
-    .prepare(
-      `UPDATE email_tokens SET consumed_at = ?
-       WHERE token_hash = ? AND purpose = ? AND consumed_at IS NULL AND expires_at > ?
-       RETURNING user_id, email`,
-    )
-    .bind(now, await sha256Hex(token), purpose, now);
-}
-
-/** Reads (without consuming) whether a token is currently usable; for showing the reset form. */
+/** Reads (without consuming) whether a token is currently usable; for showing the confirm/reset form. */
 export async function peekEmailToken(
   db: D1Database,
   purpose: EmailTokenPurpose,
   token: string,
   now: number,
-): Promise<ConsumedEmailToken | null> {
+): Promise<UsableEmailToken | null> {
   const row = await db
     .prepare(
       'SELECT user_id, email FROM email_tokens WHERE token_hash = ? AND purpose = ? AND consumed_at IS NULL AND expires_at > ?',
@@ -63,6 +45,46 @@ export async function peekEmailToken(
     .bind(await sha256Hex(token), purpose, now)
     .first<{ user_id: string; email: string }>();
   return row ? { userId: row.user_id, email: row.email } : null;
+}
+
+/**
+ * Consumes a single-use token and applies its effects in ONE D1 batch (one transaction).
+ *
+ * The batch starts with an atomic `UPDATE … WHERE consumed_at IS NULL` that stamps a fresh random
+ * nonce; every effect statement must AND the given guard into its WHERE clause, so it runs only if
+ * this very request consumed the token. Two parallel uses: exactly one wins, the other changes
+ * nothing. A failing batch rolls back, consumption included, so a link is never burned without its
+ * effect. Returns the token's user and email when this request consumed it, else null (unknown,
+ * expired, already used, or lost a race).
+ *
+ * It does not check anything about the user beyond what the token row says.
+ */
+export async function consumeEmailToken(
+  db: D1Database,
+  purpose: EmailTokenPurpose,
+  token: string,
+  now: number,
+  effects: (token: UsableEmailToken, guard: BatchGuard) => D1PreparedStatement[],
+): Promise<UsableEmailToken | null> {
+  // The row's user and email never change after issue, so reading them first is safe; the read
+  // decides nothing — the conditional UPDATE in the batch does.
+  const usable = await peekEmailToken(db, purpose, token, now);
+  if (!usable) return null;
+  const tokenHash = await sha256Hex(token);
+  const nonce = newSecret();
+  const consume = db
+    .prepare(
+      `UPDATE email_tokens SET consumed_at = ?, consumed_nonce = ?
+       WHERE token_hash = ? AND purpose = ? AND consumed_at IS NULL AND expires_at > ?
+       RETURNING user_id`,
+    )
+    .bind(now, nonce, tokenHash, purpose, now);
+  const guard: BatchGuard = {
+    sql: 'EXISTS (SELECT 1 FROM email_tokens WHERE token_hash = ? AND consumed_nonce = ?)',
+    args: [tokenHash, nonce],
+  };
+  const [consumed] = await db.batch([consume, ...effects(usable, guard)]);
+  return consumed && consumed.results.length === 1 ? usable : null;
 }
 
 /** Plausible shape of a link token, checked before touching the database. */

@@ -16,7 +16,7 @@ import {
   VerifyEmailPage,
 } from '../ui/account-pages';
 import { auditStatement } from './audit';
-import { consumeEmailTokenStatement, issueEmailToken, isTokenShaped, peekEmailToken } from './email-tokens';
+import { consumeEmailToken, issueEmailToken, isTokenShaped, peekEmailToken } from './email-tokens';
 import { createMailer } from './mailer';
 import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from './passwords';
 import { endAllCredentialsStatements } from './revoke-all';
@@ -221,15 +221,12 @@ export function accountRoutes(): Hono<AppEnv> {
       );
     if (!isTokenShaped(token) || form.duplicated.length > 0) return page(false, false, 400);
     const now = nowSeconds(c);
-    const consumed = await (await consumeEmailTokenStatement(c.env.DB, 'verify_email', token, now)).first<{
-      user_id: string;
-      email: string;
-    }>();
-    if (!consumed) return page(false, false, 400);
-    await c.env.DB.batch([
-      markEmailVerifiedStatement(c.env.DB, consumed.user_id, consumed.email, now),
-      auditStatement(c.env.DB, consumed.user_id, 'email_verified', meta(c)),
+    const db = c.env.DB;
+    const consumed = await consumeEmailToken(db, 'verify_email', token, now, (t, guard) => [
+      markEmailVerifiedStatement(db, t.userId, t.email, now, guard),
+      auditStatement(db, t.userId, 'email_verified', meta(c), {}, guard),
     ]);
+    if (!consumed) return page(false, false, 400);
     c.set('session', undefined);
     return page(false, true, 200);
   });
@@ -337,23 +334,20 @@ export function accountRoutes(): Hono<AppEnv> {
     }
     const passwordHash = await hashPassword(password);
     const now = nowSeconds(c);
-    const consumed = await (await consumeEmailTokenStatement(c.env.DB, 'reset_password', token, now)).first<{
-      user_id: string;
-      email: string;
-    }>();
+    const db = c.env.DB;
+    // Following the link proves the address too.
+    const consumed = await consumeEmailToken(db, 'reset_password', token, now, (t, guard) => [
+      setPasswordStatement(db, t.userId, passwordHash, now, guard),
+      markEmailVerifiedStatement(db, t.userId, t.email, now, guard),
+      ...endAllCredentialsStatements(db, t.userId, now, guard),
+      auditStatement(db, t.userId, 'password_changed', meta(c), { via: 'reset_link' }, guard),
+    ]);
     if (!consumed) {
       return c.html(
         <ResetPasswordPage serviceName={c.var.config.serviceName} csrfToken={csrf} token="" valid={false} />,
         400,
       );
     }
-    // Following the link proves the address too.
-    await c.env.DB.batch([
-      setPasswordStatement(c.env.DB, consumed.user_id, passwordHash, now),
-      markEmailVerifiedStatement(c.env.DB, consumed.user_id, consumed.email, now),
-      ...endAllCredentialsStatements(c.env.DB, consumed.user_id, now),
-      auditStatement(c.env.DB, consumed.user_id, 'password_changed', meta(c), { via: 'reset_link' }),
-    ]);
     c.set('session', null);
     return c.redirect('/login?notice=password_reset', 303);
   });

@@ -2,6 +2,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AppContext } from '../http/context';
 import { nowSeconds } from '../http/context';
 import { newSecret, sha256Hex } from '../tokens/secrets';
+import { andGuard, type BatchGuard } from './batch-guard';
 import type { User } from './users';
 
 /** `__Host-` pins the cookie to this origin, https (or localhost), Path=/ and no Domain. */
@@ -89,6 +90,12 @@ export async function endSession(c: AppContext): Promise<void> {
   c.set('session', null);
 }
 
-export function deleteAllSessionsStatement(db: D1Database, userId: string): D1PreparedStatement {
-  return db.prepare('DELETE FROM sessions WHERE user_id = ?').bind(userId);
+/** Ends every session of a person; with a `guard`, only if the guard holds when its batch runs. */
+export function deleteAllSessionsStatement(
+  db: D1Database,
+  userId: string,
+  guard?: BatchGuard,
+): D1PreparedStatement {
+  const g = andGuard(guard);
+  return db.prepare(`DELETE FROM sessions WHERE user_id = ?${g.sql}`).bind(userId, ...g.args);
 }

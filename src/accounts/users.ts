@@ -1,4 +1,5 @@
 import { newId } from '../tokens/secrets';
+import { andGuard, type BatchGuard } from './batch-guard';
 
 /** A person's account as the rest of the code sees it (never the password hash). */
 export interface User {
@@ -84,26 +85,38 @@ export async function insertUser(
   return row ? toUser(row) : null;
 }
 
+/**
+ * Marks the address verified, only while the account still has that address; with a `guard`, only
+ * if the guard holds when its batch runs.
+ */
 export function markEmailVerifiedStatement(
   db: D1Database,
   userId: string,
   email: string,
   now: number,
+  guard?: BatchGuard,
 ): D1PreparedStatement {
+  const g = andGuard(guard);
   return db
     .prepare(
-      'UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?), updated_at = ? WHERE id = ? AND email_normalized = ?',
+      `UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?), updated_at = ?
+       WHERE id = ? AND email_normalized = ?${g.sql}`,
     )
-    .bind(now, now, userId, email);
+    .bind(now, now, userId, email, ...g.args);
 }
 
+/** Replaces the password hash; with a `guard`, only if the guard holds when its batch runs. */
 export function setPasswordStatement(
   db: D1Database,
   userId: string,
   passwordHash: string,
   now: number,
+  guard?: BatchGuard,
 ): D1PreparedStatement {
+  const g = andGuard(guard);
   return db
-    .prepare('UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?')
-    .bind(passwordHash, now, now, userId);
+    .prepare(
+      `UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?${g.sql}`,
+    )
+    .bind(passwordHash, now, now, userId, ...g.args);
 }

@@ -3,7 +3,9 @@ const BASE = 'https://gatehouse.invalid';
 /**
  * Accepts only a same-origin relative path (`/settings/api?x=1`). Anything else — absolute URLs,
  * protocol-relative `//host`, backslashes (`/\host`, which browsers treat as `//`), control
- * characters, or over-long values — becomes `/`.
+ * characters, or over-long values — becomes `/`. The check is repeated on the normalised path,
+ * because dot segments can collapse into `//host` (`/.//evil` normalises to `//evil`).
+ * The fragment is dropped.
  */
 export function safeReturnTo(value: string | undefined | null): string {
   if (!value || value.length > 2048) return '/';
@@ -17,5 +19,6 @@ export function safeReturnTo(value: string | undefined | null): string {
     return '/';
   }
   if (url.origin !== BASE) return '/';
-  return url.pathname + url.search;
+  const path = url.pathname + url.search;
+  return path.startsWith('//') ? '/' : path;
 }
