@@ -5,6 +5,9 @@ import { getConfig } from './config';
 import type { AppEnv, Deps } from './http/context';
 import { handleError, handleNotFound, surfaceFor } from './http/error-handler';
 import { securityHeaders } from './http/security-headers';
+import { oauthRoutes } from './oauth/router';
+import { apiTokenRoutes } from './settings/api-tokens';
+import { securityLogRoutes } from './settings/security-log';
 import { assetRoutes } from './ui/assets';
 
 export const defaultDeps: Deps = {
@@ -32,6 +35,10 @@ export function createApp(deps: Deps = defaultDeps): Hono<AppEnv> {
   app.route('/', assetRoutes());
   app.route('/', devMailRoutes());
   app.route('/', accountRoutes());
+  app.route('/', oauthRoutes());
+  // Session-based settings (including /api/v1/me/tokens) come before the Bearer-protected API routes.
+  app.route('/', apiTokenRoutes());
+  app.route('/', securityLogRoutes());
 
   app.notFound(handleNotFound);
   app.onError(handleError);

@@ -82,6 +82,8 @@ export async function sessionCookieFor(userId: string, ttlSeconds = 3600): Promi
 /** In-process browser: keeps cookies between calls, never follows redirects. */
 export class Browser {
   readonly cookies = new Map<string, string>();
+  /** Each browser gets its own client address, so per-IP rate limits don't couple unrelated tests. */
+  readonly ip = `198.51.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 254) + 1}`;
   constructor(readonly app: TestApp) {}
 
   setCookie(header: string): void {
@@ -93,6 +95,7 @@ export class Browser {
     const headers = new Headers(init.headers);
     if (this.cookies.size > 0)
       headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    if (!headers.has('cf-connecting-ip')) headers.set('cf-connecting-ip', this.ip);
     const res = await this.app.fetch(path, { ...init, headers, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) {
       const [pair, ...attrs] = line.split(';');
