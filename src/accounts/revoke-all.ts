@@ -1,3 +1,4 @@
+import { evictPersonalAccessTokenCache, revokeAllPersonalAccessTokensStatement } from '../tokens/pat-store';
 import type { BatchGuard } from './batch-guard';
 import { deleteAllSessionsStatement } from './sessions';
 
@@ -14,6 +15,19 @@ export function endAllCredentialsStatements(
   now: number,
   guard?: BatchGuard,
 ): D1PreparedStatement[] {
-  void now;
-  return [deleteAllSessionsStatement(db, userId, guard)];
+  return [
+    deleteAllSessionsStatement(db, userId, guard),
+    revokeAllPersonalAccessTokensStatement(db, userId, now, guard),
+  ];
+}
+
+/**
+ * The KV half, run after the batch committed: drop cached token verifications so the cut-off is
+ * immediate here and bounded by the cache TTL elsewhere.
+ */
+export async function afterAllCredentialsEnded(
+  env: { DB: D1Database; CACHE: KVNamespace },
+  userId: string,
+): Promise<void> {
+  await evictPersonalAccessTokenCache(env.DB, env.CACHE, userId);
 }

@@ -19,7 +19,7 @@ import { auditStatement } from './audit';
 import { consumeEmailToken, issueEmailToken, isTokenShaped, peekEmailToken } from './email-tokens';
 import { createMailer } from './mailer';
 import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from './passwords';
-import { endAllCredentialsStatements } from './revoke-all';
+import { afterAllCredentialsEnded, endAllCredentialsStatements } from './revoke-all';
 import { endSession, loadSession, startSession } from './sessions';
 import {
   findUserByEmail,
@@ -348,6 +348,7 @@ export function accountRoutes(): Hono<AppEnv> {
         400,
       );
     }
+    await afterAllCredentialsEnded(c.env, consumed.userId);
     c.set('session', null);
     return c.redirect('/login?notice=password_reset', 303);
   });

@@ -1,3 +1,4 @@
+import { andGuard, type BatchGuard } from '../accounts/batch-guard';
 import {
   generatePersonalAccessToken,
   isWellFormedPersonalAccessToken,
@@ -119,15 +120,22 @@ export async function revokePersonalAccessToken(
   return toRecord(row);
 }
 
-/** D1 half of revoking every token of a user (for batches: password change, account deletion). */
+/**
+ * D1 half of revoking every token of a user (for batches: password change, account deletion);
+ * with a guard, only if the guard holds when the batch runs.
+ */
 export function revokeAllPersonalAccessTokensStatement(
   db: D1Database,
   userId: string,
   now: number,
+  guard?: BatchGuard,
 ): D1PreparedStatement {
+  const g = andGuard(guard);
   return db
-    .prepare('UPDATE personal_access_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL')
-    .bind(now, userId);
+    .prepare(
+      `UPDATE personal_access_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL${g.sql}`,
+    )
+    .bind(now, userId, ...g.args);
 }
 
 /** KV half: drops cached verifications of every token the user ever had. */
