@@ -6,6 +6,7 @@ import type { AppEnv, Deps } from './http/context';
 import { handleError, handleNotFound, surfaceFor } from './http/error-handler';
 import { securityHeaders } from './http/security-headers';
 import { oauthRoutes } from './oauth/router';
+import { accountSettingsRoutes } from './settings/account';
 import { apiTokenRoutes } from './settings/api-tokens';
 import { securityLogRoutes } from './settings/security-log';
 import { assetRoutes } from './ui/assets';
@@ -39,6 +40,7 @@ export function createApp(deps: Deps = defaultDeps): Hono<AppEnv> {
   // Session-based settings (including /api/v1/me/tokens) come before the Bearer-protected API routes.
   app.route('/', apiTokenRoutes());
   app.route('/', securityLogRoutes());
+  app.route('/', accountSettingsRoutes());
 
   app.notFound(handleNotFound);
   app.onError(handleError);

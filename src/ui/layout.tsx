@@ -39,6 +39,7 @@ export function Layout(props: LayoutProps) {
                 <a href="/settings/api">API tokens</a>
                 <a href="/settings/apps">Apps</a>
                 <a href="/settings/security">Security</a>
+                <a href="/settings/account">Account</a>
                 <form method="post" action="/logout" class="inline">
                   <input type="hidden" name="csrf_token" value={props.csrfToken ?? ''} />
                   <button type="submit" class="link">
