@@ -1,7 +1,8 @@
 import { createApp } from './app';
 import { ConfigError, getConfig } from './config';
 import type { Env } from './env';
-import { log } from './http/log';
+import { purgeExpired } from './housekeeping/purge';
+import { describeError, log } from './http/log';
 
 const app = createApp();
 
@@ -17,5 +18,15 @@ export default {
       throw err;
     }
     return app.fetch(request, env, ctx);
+  },
+
+  /** Cron trigger (wrangler.toml `[triggers]`): hourly housekeeping. */
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(
+      purgeExpired(env.DB, Math.floor(controller.scheduledTime / 1000)).then(
+        (report) => log('info', 'purge.done', { report }),
+        (err) => log('error', 'purge.failed', describeError(err)),
+      ),
+    );
   },
 } satisfies ExportedHandler<Env>;
