@@ -1,4 +1,5 @@
 import type { Config } from '../config';
+import { unavailable } from '../http/errors';
 import { log } from '../http/log';
 
 export interface MailMessage {
@@ -38,20 +39,26 @@ export function createOutboxMailer(db: D1Database, now: () => number): Mailer {
 /**
  * Production: an HTTP email API that takes `{ from, to, subject, text }` as JSON with a Bearer key
  * (Resend's shape; Postmark, Mailgun and others offer the same through a small adapter).
+ * A failing API (network error or non-2xx) is a retryable 503 `temporarily_unavailable`.
  */
 export function createHttpApiMailer(config: Config, fetchFn: typeof fetch): Mailer {
   const { apiUrl, apiKey, from } = config.mail;
   if (!apiUrl || !apiKey) throw new TypeError('createHttpApiMailer needs MAIL_API_URL and MAIL_API_KEY');
   return {
     async send(message) {
-      const res = await fetchFn(apiUrl, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ from, to: [message.to], subject: message.subject, text: message.text }),
-      });
+      let res: Response;
+      try {
+        res = await fetchFn(apiUrl, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ from, to: [message.to], subject: message.subject, text: message.text }),
+        });
+      } catch (err) {
+        throw unavailable(err);
+      }
       if (!res.ok) {
         log('error', 'mail.failed', { status: res.status, subject: message.subject });
-        throw new Error(`mail API answered ${res.status}`);
+        throw unavailable(new Error(`mail API answered ${res.status}`));
       }
       log('info', 'mail.sent', { subject: message.subject });
     },

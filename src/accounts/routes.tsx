@@ -4,6 +4,7 @@ import type { AppContext, AppEnv } from '../http/context';
 import { clientIp, nowSeconds, publicOrigin, userAgent } from '../http/context';
 import { csrfToken, requireCsrf } from '../http/csrf';
 import { AppError } from '../http/errors';
+import { describeError, log } from '../http/log';
 import { enforceRateLimit } from '../http/rate-limit';
 import { safeReturnTo } from '../http/return-to';
 import {
@@ -52,6 +53,12 @@ async function sendVerification(c: AppContext, userId: string, email: string): P
   });
 }
 
+const homeNotices: Record<string, string | undefined> = {
+  welcome: 'Welcome! Check your inbox to confirm your email.',
+  mail_failed:
+    'Your account is ready, but the confirmation email could not be sent. Use “Send the link again” below.',
+};
+
 /** Sign-up, sign-in, sign-out, email confirmation and password reset pages. */
 export function accountRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -66,7 +73,7 @@ export function accountRoutes(): Hono<AppEnv> {
         csrfToken={await csrfToken(c)}
         user={session?.user ?? null}
         mcpUrl={`${publicOrigin(c)}/mcp`}
-        notice={notice === 'welcome' ? 'Welcome! Check your inbox to confirm your email.' : undefined}
+        notice={homeNotices[notice ?? '']}
       />,
     );
   });
@@ -103,8 +110,18 @@ export function accountRoutes(): Hono<AppEnv> {
     if (!user)
       return render('An account with this email already exists. Sign in or reset your password.', 409);
     await auditStatement(c.env.DB, user.id, 'signup', meta(c)).run();
-    await sendVerification(c, user.id, email);
     await startSession(c, user.id, clientIp(c), userAgent(c));
+    // The account exists now; a mail outage must not turn that into an error the person cannot
+    // recover from (a retry would answer 409). They are told, and can resend from the home page.
+    try {
+      await sendVerification(c, user.id, email);
+    } catch (err) {
+      log('error', 'mail.verification_failed', {
+        requestId: c.var.requestId,
+        ...describeError(err instanceof AppError ? err.cause : err),
+      });
+      return c.redirect('/?notice=mail_failed', 303);
+    }
     return c.redirect('/?notice=welcome', 303);
   });
 

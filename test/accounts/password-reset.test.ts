@@ -56,15 +56,16 @@ describe('POST /forgot-password', () => {
   it('refuses a malformed or duplicated email with 400', async () => {
     const browser = new IpBrowser(createTestApp());
     const user = await createUser();
-    for (const fields of [
+    const bodies: Array<Record<string, string> | URLSearchParams> = [
       {},
       { email: 'nope' },
-      { email: `${user.email}\n` + 'x'.repeat(300) },
+      { email: `${user.email}\n${'x'.repeat(300)}` },
       new URLSearchParams([
         ['email', user.email],
         ['email', user.email],
       ]),
-    ]) {
+    ];
+    for (const fields of bodies) {
       const { csrf } = await browser.page('/forgot-password');
       const body = new URLSearchParams(fields);
       body.set('csrf_token', csrf);

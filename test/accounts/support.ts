@@ -16,7 +16,7 @@ export function uniqueIp(): string {
 export class IpBrowser extends Browser {
   constructor(
     app: TestApp,
-    readonly ip: string = uniqueIp(),
+    override readonly ip: string = uniqueIp(),
   ) {
     super(app);
   }

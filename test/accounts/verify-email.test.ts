@@ -99,7 +99,7 @@ describe('POST /verify-email', () => {
   it('refuses forged, malformed and duplicated tokens with 400 and verifies nothing', async () => {
     const { browser, email, token } = await signedUpBrowser();
     const { csrf } = await browser.page('/');
-    const bodies = [
+    const bodies: Array<Record<string, string> | URLSearchParams> = [
       { token: 'A'.repeat(43), csrf_token: csrf },
       { token: `${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, csrf_token: csrf },
       { token: `${token} `, csrf_token: csrf },
