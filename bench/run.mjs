@@ -99,28 +99,34 @@ async function main() {
     bare: {},
   };
   auth.reference.mcp = await flows.reference.grant('mcp');
-  const available = { reference: new Set(['call', 'list', 'unauth', 'refresh']), gatehouse: new Set(), bare: new Set() };
+  const available = {
+    reference: new Set(['call', 'list', 'unauth', 'refresh']),
+    gatehouse: new Set(['unauth']),
+    bare: new Set(),
+  };
+  const firstLine = (err) => String(err?.message ?? err).split('\n')[0];
   try {
     auth.gatehouse.mcp = await flows.gatehouse.grant('mcp');
-    for (const w of ['call', 'list', 'unauth', 'refresh']) available.gatehouse.add(w);
+    for (const w of ['call', 'list', 'refresh']) available.gatehouse.add(w);
   } catch (err) {
-    notes.push(`Gatehouse OAuth flow unavailable: ${err.message.split('\n')[0]}`);
+    notes.push(`Gatehouse OAuth flow unavailable: ${firstLine(err)}`);
   }
   if (auth.gatehouse.mcp) {
     try {
       auth.gatehouse.api = await flows.gatehouse.grant('api');
       available.gatehouse.add('rest');
     } catch (err) {
-      notes.push(`Gatehouse REST v1 workload skipped: ${err.message.split('\n')[0]}`);
+      notes.push(`Gatehouse REST v1 workload skipped: ${firstLine(err)}`);
     }
-    try {
-      await flows.gatehouse.verifyEmail();
-      auth.gatehouse.pat = await flows.gatehouse.pat();
-      if (auth.gatehouse.pat) available.gatehouse.add('pat');
-      else notes.push('Gatehouse PAT workload skipped: /settings/api does not exist yet.');
-    } catch (err) {
-      notes.push(`Gatehouse PAT workload skipped: ${err.message.split('\n')[0]}`);
-    }
+  }
+  try {
+    await flows.gatehouse.signUp();
+    await flows.gatehouse.verifyEmail();
+    auth.gatehouse.pat = await flows.gatehouse.pat();
+    if (auth.gatehouse.pat) available.gatehouse.add('pat');
+    else notes.push('Gatehouse PAT workload skipped: /settings/api does not exist yet.');
+  } catch (err) {
+    notes.push(`Gatehouse PAT workload skipped: ${firstLine(err)}`);
   }
 
   // One answer per (target, workload), twice: the first is the expected answer; if both are

@@ -159,6 +159,7 @@ export function gatehouseFlow(base) {
   let signedUp = false;
 
   async function signUp() {
+    if (signedUp) return;
     const form = await browser.page('/signup');
     const fields = hiddenFields(form.html);
     const res = await browser.postForm('/signup', { ...fields, email, password });
@@ -172,6 +173,7 @@ export function gatehouseFlow(base) {
     tokenPath: '/oauth2/token',
     browser,
     email,
+    signUp,
     /** A grant for a newly registered client, as each of several MCP clients would hold. */
     async grant(scope = 'mcp') {
       if (!signedUp) await signUp();
@@ -214,13 +216,17 @@ export function gatehouseFlow(base) {
       const page = await browser.page('/settings/api');
       if (page.status === 404) return undefined;
       if (page.status !== 200) throw new Error(`GET /settings/api: HTTP ${page.status}`);
-      const form = /<form\b[^>]*method="post"[^>]*>[\s\S]*?<\/form>/i.exec(page.html)?.[0] ?? page.html;
-      const action = /action="([^"]*)"/.exec(form)?.[1] ?? '/settings/api';
-      const res = await browser.postForm(action.replace(/&amp;/g, '&'), { ...hiddenFields(form), name: 'bench' });
+      const form = /<form\b[^>]*action="\/settings\/api\/tokens"[^>]*>[\s\S]*?<\/form>/i.exec(page.html)?.[0];
+      if (!form) throw new Error('GET /settings/api: no token creation form (is the email verified?)');
+      const res = await browser.postForm('/settings/api/tokens', {
+        ...hiddenFields(form),
+        name: 'bench',
+        expires_in_days: 'never',
+      });
       let html = await res.text();
       if (res.status === 302 || res.status === 303) html = (await browser.page(res.headers.get('location'))).html;
       const token = /tskdp_[A-Za-z0-9_-]+/.exec(html)?.[0];
-      if (!token) throw new Error(`no personal access token shown after POST ${action}: HTTP ${res.status}`);
+      if (!token) throw new Error(`no personal access token shown after POST /settings/api/tokens: HTTP ${res.status}`);
       return token;
     },
   };

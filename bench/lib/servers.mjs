@@ -128,6 +128,8 @@ export function wranglerDev(name, { cwd, config, extraArgs = [], env, readyPath 
       '--persist-to',
       persist,
       '--show-interactive-dev-session=false',
+      '--log-level',
+      process.env.BENCH_LOG_LEVEL ?? 'warn',
       ...extraArgs,
     ],
   });
