@@ -1,0 +1,138 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DevServer, startDevServer } from '../e2e/helpers/dev-server';
+import {
+  axeSeriousViolations,
+  focusableControls,
+  launch,
+  newContext,
+  type PageProblems,
+  tabOrder,
+  watch,
+} from './helpers';
+
+let server: DevServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startDevServer();
+  browser = await launch();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const email = `browser-${Date.now()}@example.com`;
+const password = 'a long browser password';
+
+async function latestLink(to: string, pattern: RegExp): Promise<string> {
+  const mail = (await (await fetch(`${server.url}/dev/mail.json`)).json()) as {
+    to: string;
+    links: string[];
+  }[];
+  const link = mail
+    .find((m) => m.to === to && m.links.some((l) => pattern.test(l)))
+    ?.links.find((l) => pattern.test(l));
+  if (!link) throw new Error(`no mail for ${to} matching ${pattern}`);
+  return link;
+}
+
+function expectClean(problems: PageProblems) {
+  expect(problems.cspViolations).toEqual([]);
+  expect(problems.consoleErrors).toEqual([]);
+  expect(problems.failedRequests).toEqual([]);
+}
+
+async function audit(page: Page) {
+  expect(await axeSeriousViolations(page)).toEqual([]);
+  const reachable = await tabOrder(page);
+  for (const control of await focusableControls(page)) expect(reachable).toContain(control);
+}
+
+describe('accounts in a real browser', () => {
+  it('signs up, confirms the email from the outbox, signs out and signs in again', async () => {
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    const problems = watch(page);
+
+    await page.goto(`${server.url}/signup`);
+    await audit(page);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect(page.getByRole('heading', { name: 'Your account' }).isVisible()).resolves.toBe(true);
+    expect(await page.textContent('body')).toContain('not verified');
+    await audit(page);
+
+    await page.goto(await latestLink(email, /verify-email/));
+    await audit(page);
+    await page.getByRole('button', { name: 'Confirm email' }).click();
+    expect(await page.textContent('body')).toContain('Your email is confirmed');
+
+    await page.goto(`${server.url}/`);
+    expect(await page.textContent('body')).toContain('verified');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    await audit(page);
+
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${server.url}/`);
+    expect(await page.textContent('body')).toContain(email);
+    expectClean(problems);
+    await context.close();
+  });
+
+  it('works without JavaScript: the sign-in form posts and the session sticks', async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${server.url}/`);
+    expect(await page.textContent('body')).toContain(email);
+    await context.close();
+  });
+
+  it('creates a personal access token that is shown once, copies it, and is gone after reload', async () => {
+    const context = await newContext(browser);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    const page = await context.newPage();
+    const problems = watch(page);
+    await page.goto(`${server.url}/login?return_to=/settings/api`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${server.url}/settings/api`);
+    await audit(page);
+    expect(await page.textContent('body')).toContain('full access to your account');
+
+    await page.getByLabel('Name').fill('browser token');
+    await page.getByLabel('Expires').selectOption('30');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const token = await page.inputValue('#new-token');
+    expect(token).toMatch(/^tskdp_[0-9A-Za-z]{49}$/);
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+    await audit(page);
+
+    const api = await fetch(`${server.url}/api/v1/me/session`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(api.status).not.toBe(500);
+
+    await page.goto(`${server.url}/settings/api`);
+    expect(await page.content()).not.toContain(token);
+    expect(await page.textContent('body')).toContain(token.slice(-4));
+
+    await page.goto(`${server.url}/settings/security`);
+    expect(await page.textContent('body')).toContain('Token created');
+    await audit(page);
+    expectClean(problems);
+    await context.close();
+  });
+});
