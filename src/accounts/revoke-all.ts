@@ -1,3 +1,4 @@
+import { markRevokedGrantsInCache, revokeAllGrantsStatements } from '../oauth/grant-store';
 import { evictPersonalAccessTokenCache, revokeAllPersonalAccessTokensStatement } from '../tokens/pat-store';
 import type { BatchGuard } from './batch-guard';
 import { deleteAllSessionsStatement } from './sessions';
@@ -18,6 +19,7 @@ export function endAllCredentialsStatements(
   return [
     deleteAllSessionsStatement(db, userId, guard),
     revokeAllPersonalAccessTokensStatement(db, userId, now, guard),
+    ...revokeAllGrantsStatements(db, userId, now, guard),
   ];
 }
 
@@ -30,6 +32,7 @@ export async function afterAllCredentialsEnded(
   userId: string,
 ): Promise<void> {
   await evictPersonalAccessTokenCache(env.DB, env.CACHE, userId);
+  await markRevokedGrantsInCache(env.DB, env.CACHE, userId);
 }
 
 /**
@@ -41,8 +44,7 @@ export function signOutEverywhereStatements(
   userId: string,
   now: number,
 ): D1PreparedStatement[] {
-  void now;
-  return [deleteAllSessionsStatement(db, userId)];
+  return [deleteAllSessionsStatement(db, userId), ...revokeAllGrantsStatements(db, userId, now)];
 }
 
 export async function afterSignOutEverywhere(
@@ -50,7 +52,5 @@ export async function afterSignOutEverywhere(
   userId: string,
   accessTokenTtlSeconds: number,
 ): Promise<void> {
-  void env;
-  void userId;
-  void accessTokenTtlSeconds;
+  await markRevokedGrantsInCache(env.DB, env.CACHE, userId, accessTokenTtlSeconds);
 }

@@ -27,13 +27,8 @@ export function isWellFormedVerifier(verifier: string | undefined): verifier is 
   return verifier !== undefined && VERIFIER.test(verifier);
 }
 
-/** The S256 challenge a verifier answers; compared with the stored one in the redemption statement. */
-export function s256Challenge(verifier: string): Promise<string> {
-  return sha256Base64url(verifier);
-}
-
-/** Timing-safe S256 check; a stored challenge must exist (there is no "no PKCE" path). */
+/** Timing-safe S256 check against the stored challenge (RFC 7636 §4.6). */
 export async function verifierMatches(verifier: string, storedChallenge: string): Promise<boolean> {
   if (!isWellFormedVerifier(verifier) || !CHALLENGE.test(storedChallenge)) return false;
-  return timingSafeEqual(await s256Challenge(verifier), storedChallenge);
+  return timingSafeEqual(await sha256Base64url(verifier), storedChallenge);
 }

@@ -1,10 +1,13 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { AppEnv } from '../http/context';
+import { authorizeRoutes } from './authorize';
 import { jwksRoutes } from './jwks';
 import { metadataRoutes } from './metadata';
 import { protectedResourceRoutes } from './protected-resource';
 import { registerRoutes } from './register';
+import { revokeRoutes } from './revoke';
+import { tokenRoutes } from './token';
 
 /**
  * Browser-based clients (MCP Inspector, ChatGPT's web app) call discovery, registration, token and
@@ -38,5 +41,8 @@ export function oauthRoutes(): Hono<AppEnv> {
   app.route('/', protectedResourceRoutes());
   app.route('/', jwksRoutes());
   app.route('/', registerRoutes());
+  app.route('/', authorizeRoutes());
+  app.route('/', tokenRoutes());
+  app.route('/', revokeRoutes());
   return app;
 }

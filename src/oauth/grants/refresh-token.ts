@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import type { AppContext } from '../../http/context';
+import { nowSeconds } from '../../http/context';
+import { OAuthError } from '../../http/errors';
+import { sha256Hex } from '../../tokens/secrets';
+import type { OAuthClient } from '../clients';
+import { revokeGrant } from '../grant-store';
+import { isScope } from '../scopes';
+import { canonicalScope, issueTokens, type TokenResponse } from '../token-response';
+
+/** RFC 6749 §6 request. */
+export const refreshTokenRequestSchema = z.object({
+  refresh_token: z.string().min(1).max(256),
+  scope: z.string().max(1000).optional(),
+});
+
+interface RefreshRow {
+  grant_id: string;
+  client_id: string;
+  user_id: string;
+  scope: string;
+  expires_at: number;
+  rotated_at: number | null;
+  revoked_at: number | null;
+  grant_revoked_at: number | null;
+}
+
+function invalidGrant(): OAuthError {
+  return new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.');
+}
+
+/**
+ * The access token's scope: the refresh token's own, or a subset of it (RFC 6749 §6: "MUST NOT
+ * include any scope not originally granted"). Unknown scope names are ignored, as at /authorize.
+ */
+export function narrowScope(granted: string, requested: string | undefined): string {
+  const asked = (requested ?? '').split(' ').filter(isScope);
+  if (asked.length === 0) return granted;
+  const have = new Set(granted.split(' '));
+  if (!asked.every((s) => have.has(s))) {
+    throw new OAuthError('invalid_scope', 'The requested scope exceeds the scope granted.');
+  }
+  return canonicalScope(asked);
+}
+
+/**
+ * Rotates a refresh token (OAuth 2.1 §4.3.1: public clients' refresh tokens MUST rotate).
+ *
+ * Marking the token used is ONE conditional UPDATE. Clients such as Claude refresh in parallel, from
+ * several machines (fastmcp#4264), so a token already rotated less than `refreshGraceSeconds` ago
+ * still yields a fresh pair, chained to the same parent: every parallel caller ends up holding a
+ * valid token and none is stranded. A token used again after the grace window is treated as stolen
+ * (RFC 9700 §4.14.2): the whole grant is revoked, with every token in its chain.
+ */
+export async function rotateRefreshToken(
+  c: AppContext,
+  client: OAuthClient,
+  input: z.infer<typeof refreshTokenRequestSchema>,
+): Promise<TokenResponse> {
+  const db = c.env.DB;
+  const now = nowSeconds(c);
+  const tokenHash = await sha256Hex(input.refresh_token);
+  const row = await db
+    .prepare(
+      `SELECT r.grant_id, r.client_id, r.user_id, r.scope, r.expires_at, r.rotated_at, r.revoked_at,
+              g.revoked_at AS grant_revoked_at
+       FROM oauth_refresh_tokens r JOIN oauth_grants g ON g.id = r.grant_id
+       WHERE r.token_hash = ?`,
+    )
+    .bind(tokenHash)
+    .first<RefreshRow>();
+  if (!row || row.client_id !== client.clientId) throw invalidGrant();
+  if (row.revoked_at !== null || row.grant_revoked_at !== null || row.expires_at <= now) throw invalidGrant();
+  const accessScope = narrowScope(row.scope, input.scope);
+
+  let rotatedAt = row.rotated_at;
+  if (rotatedAt === null) {
+    const claimed = await db
+      .prepare(
+        `UPDATE oauth_refresh_tokens SET rotated_at = ?
+         WHERE token_hash = ? AND rotated_at IS NULL AND revoked_at IS NULL RETURNING rotated_at`,
+      )
+      .bind(now, tokenHash)
+      .first<{ rotated_at: number }>();
+    if (!claimed) {
+      // A parallel request rotated it first; read when, and fall through to the grace rule.
+      const latest = await db
+        .prepare('SELECT rotated_at, revoked_at FROM oauth_refresh_tokens WHERE token_hash = ?')
+        .bind(tokenHash)
+        .first<{ rotated_at: number | null; revoked_at: number | null }>();
+      if (!latest || latest.revoked_at !== null || latest.rotated_at === null) throw invalidGrant();
+      rotatedAt = latest.rotated_at;
+    }
+  }
+  if (rotatedAt !== null && now - rotatedAt > c.var.config.refreshGraceSeconds) {
+    await revokeGrant(db, c.env.CACHE, row.grant_id, {
+      now,
+      accessTokenTtlSeconds: c.var.config.accessTokenTtlSeconds,
+    });
+    throw invalidGrant();
+  }
+  const tokens = await issueTokens(c, {
+    grantId: row.grant_id,
+    userId: row.user_id,
+    clientId: row.client_id,
+    grantedScope: row.scope,
+    accessScope,
+    parentHash: tokenHash,
+  });
+  if (!tokens) throw invalidGrant();
+  return tokens;
+}

@@ -1,0 +1,83 @@
+import { CsrfField, Layout, Notice } from './layout';
+
+export interface ConsentPageProps {
+  serviceName: string;
+  csrfToken: string;
+  signedInAs: string;
+  clientName: string;
+  registrationType: 'dcr' | 'cimd' | 'app';
+  /** For metadata-document clients: the host that published the document. */
+  documentHost?: string | undefined;
+  /** Where the person is sent afterwards (MUST be shown for CIMD clients). */
+  redirectHost: string;
+  redirectIsLoopback: boolean;
+  scopes: { name: string; description: string }[];
+  /** The authorization request, re-validated in full when the form comes back. */
+  request: string;
+}
+
+/**
+ * The consent page. Everything shown comes from the client's registration or document and is escaped
+ * by JSX; the decision buttons post back with the session's CSRF token. Served with `no-store` and
+ * `frame-ancestors 'none'` so it can neither be cached nor framed for clickjacking.
+ */
+export function ConsentPage(props: ConsentPageProps) {
+  return (
+    <Layout
+      title="Allow access"
+      serviceName={props.serviceName}
+      signedInAs={props.signedInAs}
+      csrfToken={props.csrfToken}
+      narrow
+    >
+      <h1>
+        Allow <span class="client-name">{props.clientName}</span> to use your {props.serviceName} account?
+      </h1>
+      {props.registrationType === 'dcr' ? (
+        <Notice kind="warning">
+          This application registered itself automatically. {props.serviceName} has not verified that it is
+          really “{props.clientName}”. Continue only if you just asked it to connect to {props.serviceName}.
+        </Notice>
+      ) : null}
+      {props.registrationType === 'cimd' ? (
+        <Notice kind="warning">
+          This application is described by a document published at <strong>{props.documentHost}</strong>.{' '}
+          {props.serviceName} has not reviewed it. Continue only if you trust that site and just asked it to
+          connect.
+        </Notice>
+      ) : null}
+      <p>
+        Signed in as <strong>{props.signedInAs}</strong>. If you allow it, the application can:
+      </p>
+      <ul class="scopes">
+        {props.scopes.map((s) => (
+          <li>
+            <strong>{s.name}</strong> — {s.description}
+          </li>
+        ))}
+      </ul>
+      <p>
+        Afterwards you will be sent to <strong class="redirect-host">{props.redirectHost}</strong>
+        {props.redirectIsLoopback ? ', a program running on this computer' : ''}.
+      </p>
+      {props.redirectIsLoopback ? (
+        <p class="help">
+          Only allow this if you started the connection from an application on this computer yourself.
+        </p>
+      ) : null}
+      <form method="post" action="/oauth2/authorize" class="stack">
+        <CsrfField token={props.csrfToken} />
+        <input type="hidden" name="request" value={props.request} />
+        <div class="actions">
+          <button type="submit" name="decision" value="approve">
+            Allow
+          </button>
+          <button type="submit" name="decision" value="deny" class="secondary">
+            Deny
+          </button>
+        </div>
+      </form>
+      <p class="help">You can disconnect it at any time under Apps in your settings.</p>
+    </Layout>
+  );
+}
