@@ -16,7 +16,10 @@ import {
   tokenRequest,
 } from '../oauth/helpers';
 
-function clientAuth(reg: { client_id: string; client_secret?: string; token_endpoint_auth_method: string }) {
+function clientAuth(reg: { client_id: string; client_secret?: string; token_endpoint_auth_method: string }): {
+  fields: Record<string, string>;
+  headers: Record<string, string>;
+} {
   if (reg.token_endpoint_auth_method === 'client_secret_basic') {
     return {
       fields: {},
