@@ -22,7 +22,9 @@ describe('personal access token store', () => {
     const user = await createUser({ verified: true });
     const created = await createPersonalAccessToken(env.DB, user.id, 'ci', null, now());
     if (!created.ok) throw new Error('expected a token');
-    const rows = await env.DB.prepare('SELECT * FROM personal_access_tokens WHERE user_id = ?').bind(user.id).all();
+    const rows = await env.DB.prepare('SELECT * FROM personal_access_tokens WHERE user_id = ?')
+      .bind(user.id)
+      .all();
     const dump = JSON.stringify(rows.results);
     expect(dump).not.toContain(created.token);
     expect(dump).toContain(created.token.slice(-4));
@@ -43,7 +45,9 @@ describe('personal access token store', () => {
     for (let round = 0; round < 3; round++) {
       const user = await createUser({ verified: true });
       const results = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => createPersonalAccessToken(env.DB, user.id, `p${i}`, null, now())),
+        Array.from({ length: 12 }, (_, i) =>
+          createPersonalAccessToken(env.DB, user.id, `p${i}`, null, now()),
+        ),
       );
       expect(results.filter((r) => r.ok)).toHaveLength(MAX_ACTIVE_TOKENS);
       expect(await listPersonalAccessTokens(env.DB, user.id, now())).toHaveLength(MAX_ACTIVE_TOKENS);
@@ -78,7 +82,9 @@ describe('personal access token store', () => {
     // warm: served from KV
     expect(await verifyPersonalAccessToken(env.DB, env.CACHE, created.token, t + 1, c.defer)).not.toBeNull();
     expect(await verifyPersonalAccessToken(env.DB, env.CACHE, created.token, t + 3600, c.defer)).toBeNull();
-    expect(await verifyPersonalAccessToken(env.DB, env.CACHE, generatePersonalAccessToken(), t, c.defer)).toBeNull();
+    expect(
+      await verifyPersonalAccessToken(env.DB, env.CACHE, generatePersonalAccessToken(), t, c.defer),
+    ).toBeNull();
     await revokePersonalAccessToken(env.DB, env.CACHE, user.id, created.record.id, t + 2);
     expect(await verifyPersonalAccessToken(env.DB, env.CACHE, created.token, t + 3, c.defer)).toBeNull();
     await c.settle();
@@ -89,7 +95,9 @@ describe('personal access token store', () => {
     const mallory = await createUser({ verified: true });
     const created = await createPersonalAccessToken(env.DB, alice.id, 'ci', null, now());
     if (!created.ok) throw new Error('expected a token');
-    expect(await revokePersonalAccessToken(env.DB, env.CACHE, mallory.id, created.record.id, now())).toBeNull();
+    expect(
+      await revokePersonalAccessToken(env.DB, env.CACHE, mallory.id, created.record.id, now()),
+    ).toBeNull();
     expect(await listPersonalAccessTokens(env.DB, alice.id, now())).toHaveLength(1);
   });
 
