@@ -13,7 +13,16 @@ export default {
     } catch (err) {
       if (err instanceof ConfigError) {
         log('error', 'config.invalid', { message: err.message });
-        return new Response('Gatehouse is misconfigured; see the logs.', { status: 500 });
+        return new Response('Gatehouse is misconfigured; see the logs.', {
+          status: 500,
+          headers: {
+            'Content-Type': 'text/plain; charset=utf-8',
+            'Cache-Control': 'no-store',
+            'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+            'X-Content-Type-Options': 'nosniff',
+            'Referrer-Policy': 'no-referrer',
+          },
+        });
       }
       throw err;
     }
