@@ -296,12 +296,13 @@ describe('POST /oauth2/authorize — consent cannot be forged', () => {
     const { browser, base, userId } = await setup();
     const page = await browser.page(authorizePath(base));
     const request = hiddenValue(page.html, 'request');
-    for (const fields of [
+    const attempts: Record<string, string>[] = [
       { request, decision: 'approve' },
       { request, decision: 'approve', csrf_token: '' },
       { request, decision: 'approve', csrf_token: 'forged' },
       { request, decision: 'approve', csrf_token: `${page.csrf}x` },
-    ]) {
+    ];
+    for (const fields of attempts) {
       const res = await browser.postForm('/oauth2/authorize', fields);
       expect(res.status).toBe(403);
       expect(res.headers.get('location')).toBeNull();
