@@ -13,7 +13,7 @@ import { runLoad, send } from './lib/load.mjs';
 import { renderMarkdown, renderSvg, summarise } from './lib/report.mjs';
 import { ROOT, stopAll } from './lib/servers.mjs';
 import { ensureReferenceInstalled, startBare, startGatehouse, startReference } from './lib/targets.mjs';
-import { EXPECT_STATUS, SHAPES, WORKLOADS, requestFor } from './lib/workloads.mjs';
+import { EXPECT_STATUS, requestFor, SHAPES, WORKLOADS } from './lib/workloads.mjs';
 
 const num = (name, fallback) => {
   const v = Number(process.env[name]);
@@ -142,7 +142,9 @@ async function main() {
       if (w.id === 'refresh' && target !== 'bare') state.refreshToken = JSON.parse(a.body).refresh_token;
       const b = await once(base, make(state));
       const problem =
-        a.status !== EXPECT_STATUS[w.id] ? `status ${a.status}: ${a.body.slice(0, 300)}` : SHAPES[w.id](a.body, a.headers);
+        a.status !== EXPECT_STATUS[w.id]
+          ? `status ${a.status}: ${a.body.slice(0, 300)}`
+          : SHAPES[w.id](a.body, a.headers);
       if (problem) {
         available[target].delete(w.id);
         notes.push(`${target} ${w.id}: wrong first answer (${problem}); workload skipped for it.`);
@@ -162,7 +164,11 @@ async function main() {
   // The bare Worker answers Gatehouse's bytes (the reference's where Gatehouse has none).
   const bodies = {};
   for (const w of WORKLOADS) {
-    const src = expected.gatehouse[w.id] ?? expected.reference[w.id] ?? expected.gatehouse.call ?? expected.reference.call;
+    const src =
+      expected.gatehouse[w.id] ??
+      expected.reference[w.id] ??
+      expected.gatehouse.call ??
+      expected.reference.call;
     if (!src) continue;
     const headers = { 'content-type': src.headers['content-type'] ?? 'application/json' };
     if (src.headers['www-authenticate']) headers['www-authenticate'] = src.headers['www-authenticate'];
@@ -197,7 +203,11 @@ async function main() {
           }
         : exp.exact
           ? (body, headers) =>
-              body === exp.body ? (workload.id === 'unauth' ? SHAPES.unauth(body, headers) : undefined) : 'body differs'
+              body === exp.body
+                ? workload.id === 'unauth'
+                  ? SHAPES.unauth(body, headers)
+                  : undefined
+                : 'body differs'
           : (body, headers) => SHAPES[workload.id](body, headers);
     return runLoad(
       {
@@ -250,12 +260,24 @@ async function main() {
     machine: machine(),
     loadavg: { before: loadBefore, after: loadAfter },
     versions: {
-      wrangler: (await import(join(ROOT, 'node_modules', 'wrangler', 'package.json'), { with: { type: 'json' } }))
-        .default.version,
+      wrangler: (
+        await import(join(ROOT, 'node_modules', 'wrangler', 'package.json'), { with: { type: 'json' } })
+      ).default.version,
       referenceLibrary: (
-        await import(join(ROOT, 'bench', 'reference', 'node_modules', '@cloudflare', 'workers-oauth-provider', 'package.json'), {
-          with: { type: 'json' },
-        })
+        await import(
+          join(
+            ROOT,
+            'bench',
+            'reference',
+            'node_modules',
+            '@cloudflare',
+            'workers-oauth-provider',
+            'package.json',
+          ),
+          {
+            with: { type: 'json' },
+          }
+        )
       ).default.version,
     },
     workloads: plan.map((w) => ({ id: w.id, label: w.label, targets: targetsOf(w) })),
@@ -270,7 +292,10 @@ async function main() {
   writeFileSync(join(OUT, 'latest.svg'), renderSvg(result));
   console.log(`\n${renderMarkdown(result)}`);
   log(`Wrote ${join(OUT, 'latest.{md,json,svg}')}`);
-  const errors = Object.values(result.figures).reduce((n, f) => n + Object.values(f).reduce((m, t) => m + t.errors, 0), 0);
+  const errors = Object.values(result.figures).reduce(
+    (n, f) => n + Object.values(f).reduce((m, t) => m + t.errors, 0),
+    0,
+  );
   if (errors > 0) {
     console.error(`${errors} wrong answers during the measured rounds.`);
     process.exitCode = 1;

@@ -20,10 +20,26 @@ export function bundleSize(name, { cwd, config }) {
     const metafile = join(outdir, 'meta.json');
     const res = spawnSync(
       process.execPath,
-      [WRANGLER_JS, 'deploy', '--dry-run', '--config', config, '--outdir', join(outdir, 'out'), '--metafile', metafile],
-      { cwd, encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, timeout: 120_000 },
+      [
+        WRANGLER_JS,
+        'deploy',
+        '--dry-run',
+        '--config',
+        config,
+        '--outdir',
+        join(outdir, 'out'),
+        '--metafile',
+        metafile,
+      ],
+      {
+        cwd,
+        encoding: 'utf8',
+        env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+        timeout: 120_000,
+      },
     );
-    if (res.status !== 0) throw new Error(`${name}: wrangler deploy --dry-run failed:\n${res.stdout}\n${res.stderr}`);
+    if (res.status !== 0)
+      throw new Error(`${name}: wrangler deploy --dry-run failed:\n${res.stdout}\n${res.stderr}`);
     let raw = 0;
     let gzip = 0;
     for (const file of readdirSync(join(outdir, 'out'))) {

@@ -32,7 +32,8 @@ export class Browser {
   }
   async request(path, init = {}) {
     const headers = new Headers(init.headers);
-    if (this.cookies.size > 0) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    if (this.cookies.size > 0)
+      headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
     const url = path.startsWith('http') ? path : `${this.base}${path}`;
     const res = await fetch(url, { ...init, headers, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) {
@@ -65,7 +66,11 @@ export function hiddenFields(html) {
     if (!/type="hidden"/.test(tag)) continue;
     const name = /name="([^"]*)"/.exec(tag)?.[1];
     const value = /value="([^"]*)"/.exec(tag)?.[1] ?? '';
-    if (name) fields[name] = value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+    if (name)
+      fields[name] = value
+        .replace(/&amp;/g, '&')
+        .replace(/&quot;/g, '"')
+        .replace(/&#39;/g, "'");
   }
   return fields;
 }
@@ -103,7 +108,8 @@ function authorizeUrl(base, path, { clientId, challenge, scope, resource, state 
 function codeFrom(location, state) {
   if (!location) throw new Error('authorize: no redirect');
   const url = new URL(location);
-  if (`${url.origin}${url.pathname}` !== REDIRECT_URI) throw new Error(`authorize: redirected to ${location}`);
+  if (`${url.origin}${url.pathname}` !== REDIRECT_URI)
+    throw new Error(`authorize: redirected to ${location}`);
   if (url.searchParams.get('state') !== state) throw new Error('authorize: state mismatch');
   const code = url.searchParams.get('code');
   if (!code) throw new Error(`authorize: no code in ${location}`);
@@ -124,7 +130,8 @@ async function exchangeCode(base, path, { clientId, code, verifier, resource }) 
     }).toString(),
   });
   const body = await json(res, `POST ${path} (authorization_code)`);
-  if (!body.access_token || !body.refresh_token) throw new Error(`${path}: no token pair: ${JSON.stringify(body)}`);
+  if (!body.access_token || !body.refresh_token)
+    throw new Error(`${path}: no token pair: ${JSON.stringify(body)}`);
   return body;
 }
 
@@ -139,12 +146,20 @@ export function referenceFlow(base) {
       const client = await registerClient(base, '/register');
       const { verifier, challenge } = pkce();
       const state = b64url(randomBytes(12));
-      const res = await fetch(authorizeUrl(base, '/authorize', { clientId: client.client_id, challenge, scope, resource, state }), {
-        redirect: 'manual',
-      });
+      const res = await fetch(
+        authorizeUrl(base, '/authorize', { clientId: client.client_id, challenge, scope, resource, state }),
+        {
+          redirect: 'manual',
+        },
+      );
       await res.arrayBuffer();
       const code = codeFrom(res.headers.get('location'), state);
-      const tokens = await exchangeCode(base, '/token', { clientId: client.client_id, code, verifier, resource });
+      const tokens = await exchangeCode(base, '/token', {
+        clientId: client.client_id,
+        code,
+        verifier,
+        resource,
+      });
       return { ...tokens, clientId: client.client_id };
     },
   };
@@ -180,7 +195,13 @@ export function gatehouseFlow(base) {
       const client = await registerClient(base, '/oauth2/register');
       const { verifier, challenge } = pkce();
       const state = b64url(randomBytes(12));
-      const url = authorizeUrl(base, '/oauth2/authorize', { clientId: client.client_id, challenge, scope, resource, state });
+      const url = authorizeUrl(base, '/oauth2/authorize', {
+        clientId: client.client_id,
+        challenge,
+        scope,
+        resource,
+        state,
+      });
       let res = await browser.request(url);
       let location = res.headers.get('location');
       if (res.status === 200) {
@@ -194,7 +215,12 @@ export function gatehouseFlow(base) {
         await res.arrayBuffer();
       }
       const code = codeFrom(location && new URL(location, base).href, state);
-      const tokens = await exchangeCode(base, '/oauth2/token', { clientId: client.client_id, code, verifier, resource });
+      const tokens = await exchangeCode(base, '/oauth2/token', {
+        clientId: client.client_id,
+        code,
+        verifier,
+        resource,
+      });
       return { ...tokens, clientId: client.client_id };
     },
     /** Verifies the email through the development outbox (PATs need a verified address). */
@@ -224,9 +250,11 @@ export function gatehouseFlow(base) {
         expires_in_days: 'never',
       });
       let html = await res.text();
-      if (res.status === 302 || res.status === 303) html = (await browser.page(res.headers.get('location'))).html;
+      if (res.status === 302 || res.status === 303)
+        html = (await browser.page(res.headers.get('location'))).html;
       const token = /tskdp_[A-Za-z0-9_-]+/.exec(html)?.[0];
-      if (!token) throw new Error(`no personal access token shown after POST /settings/api/tokens: HTTP ${res.status}`);
+      if (!token)
+        throw new Error(`no personal access token shown after POST /settings/api/tokens: HTTP ${res.status}`);
       return token;
     },
   };

@@ -8,18 +8,18 @@ const MAX_REQUESTS = 5_000_000;
 
 export function send(agent, url, req) {
   return new Promise((resolve, reject) => {
-    const r = http.request(
-      url,
-      { method: req.method, headers: req.headers, agent },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
+    const r = http.request(url, { method: req.method, headers: req.headers, agent }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+      res.on('error', reject);
+    });
     r.setTimeout(10_000, () => r.destroy(new Error('request timed out')));
     r.on('error', reject);
     r.end(req.body);

@@ -9,7 +9,11 @@ const median = (xs) => {
 };
 const round2 = (x) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
 
-export const NAMES = { gatehouse: 'Gatehouse', reference: 'Reference (workers-oauth-provider)', bare: 'Bare Worker' };
+export const NAMES = {
+  gatehouse: 'Gatehouse',
+  reference: 'Reference (workers-oauth-provider)',
+  bare: 'Bare Worker',
+};
 const SHORT = { gatehouse: 'Gatehouse', reference: 'Reference', bare: 'Bare' };
 const COLOURS = { gatehouse: '#1f6feb', reference: '#d97706', bare: '#6b7280' };
 
@@ -28,7 +32,13 @@ export function summarise(raw) {
         requests: runs.reduce((n, r) => n + r.requests, 0),
         errors: runs.reduce((n, r) => n + r.errors, 0),
         errorSamples: runs.flatMap((r) => r.errorSamples).slice(0, 3),
-        perRound: runs.map((r) => ({ rps: round2(r.rps), p50: round2(r.p50), p90: round2(r.p90), p99: round2(r.p99), errors: r.errors })),
+        perRound: runs.map((r) => ({
+          rps: round2(r.rps),
+          p50: round2(r.p50),
+          p90: round2(r.p90),
+          p99: round2(r.p99),
+          errors: r.errors,
+        })),
       };
     }
     if (!w.targets.includes('gatehouse')) continue;
@@ -53,7 +63,10 @@ export function summarise(raw) {
   const call = ratios.call;
   const g = raw.bundles.gatehouse.gzip;
   const r = raw.bundles.reference.gzip;
-  const allErrors = Object.values(figures).reduce((n, f) => n + Object.values(f).reduce((m, x) => m + x.errors, 0), 0);
+  const allErrors = Object.values(figures).reduce(
+    (n, f) => n + Object.values(f).reduce((m, x) => m + x.errors, 0),
+    0,
+  );
   const verdict = (ok) => (ok === null ? 'not measured' : ok ? 'met' : 'missed');
   const goals = [
     {
@@ -110,8 +123,10 @@ export function renderMarkdown(res) {
       const f = res.figures[w.id][t];
       const ratio = res.ratios[w.id];
       let rel = '';
-      if (ratio && t === 'reference') rel = `${fmt(ratio.rpsVsReference)}× (${ratio.perRound.map((r) => fmt(r.rpsVsReference)).join(', ')})`;
-      if (ratio && t === 'bare') rel = `${fmt(ratio.rpsVsBare)}× (${ratio.perRound.map((r) => fmt(r.rpsVsBare)).join(', ')})`;
+      if (ratio && t === 'reference')
+        rel = `${fmt(ratio.rpsVsReference)}× (${ratio.perRound.map((r) => fmt(r.rpsVsReference)).join(', ')})`;
+      if (ratio && t === 'bare')
+        rel = `${fmt(ratio.rpsVsBare)}× (${ratio.perRound.map((r) => fmt(r.rpsVsBare)).join(', ')})`;
       lines.push(
         `| ${w.label} | ${SHORT[t]} | ${fmt(f.rps, 0)} | ${fmt(f.p50)} | ${fmt(f.p90)} | ${fmt(f.p99)} | ${f.errors} | ${rel} |`,
       );
@@ -171,8 +186,7 @@ export function renderSvg(res) {
   const panelGap = 90;
   const top = 64;
   const groups = res.workloads.map((w) => ({ w, targets: w.targets }));
-  const height =
-    top + groups.reduce((h, g) => h + 16 + g.targets.length * (barH + gap) + groupGap, 0) + 40;
+  const height = top + groups.reduce((h, g) => h + 16 + g.targets.length * (barH + gap) + groupGap, 0) + 40;
   const width = labelW + panelW * 2 + panelGap + 90;
   const out = [];
   out.push(
@@ -199,10 +213,14 @@ export function renderSvg(res) {
     for (const t of targets) {
       const rw = Math.max(1, ((f[t].rps ?? 0) / maxRps) * panelW);
       const pw = Math.max(1, ((f[t].p99 ?? 0) / maxP99) * panelW);
-      out.push(`<text x="${labelW - 8}" y="${y + barH - 3}" text-anchor="end" fill="#333">${esc(NAMES[t])}</text>`);
+      out.push(
+        `<text x="${labelW - 8}" y="${y + barH - 3}" text-anchor="end" fill="#333">${esc(NAMES[t])}</text>`,
+      );
       out.push(`<rect x="${x1}" y="${y}" width="${rw.toFixed(1)}" height="${barH}" fill="${COLOURS[t]}"/>`);
       out.push(`<text x="${(x1 + rw + 4).toFixed(1)}" y="${y + barH - 3}">${fmt(f[t].rps, 0)}</text>`);
-      out.push(`<rect x="${x2}" y="${y}" width="${pw.toFixed(1)}" height="${barH}" fill="${COLOURS[t]}" opacity="0.8"/>`);
+      out.push(
+        `<rect x="${x2}" y="${y}" width="${pw.toFixed(1)}" height="${barH}" fill="${COLOURS[t]}" opacity="0.8"/>`,
+      );
       out.push(`<text x="${(x2 + pw + 4).toFixed(1)}" y="${y + barH - 3}">${fmt(f[t].p99)}</text>`);
       y += barH + gap;
     }

@@ -44,7 +44,15 @@ process.on('exit', () => {
  * GET `readyPath` answers with any HTTP status. `args(port, persist, inspectorPort)` builds the
  * argument list once the ports are known.
  */
-export async function startServer({ name, command, args, cwd, env = {}, readyPath = '/', timeoutMs = 120_000 }) {
+export async function startServer({
+  name,
+  command,
+  args,
+  cwd,
+  env = {},
+  readyPath = '/',
+  timeoutMs = 120_000,
+}) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const persist = mkdtempSync(join(tmpdir(), `gatehouse-bench-${name}-`));

@@ -1,8 +1,8 @@
 // How each of the three Workers is started for the benchmark.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, WRANGLER_JS, startServer, wranglerDev } from './servers.mjs';
+import { ROOT, startServer, WRANGLER_JS, wranglerDev } from './servers.mjs';
 
 export const WORK = join(ROOT, 'bench', '.work');
 
@@ -50,10 +50,22 @@ export async function startGatehouse() {
     args: (port, persist, inspectorPort) => {
       const migrate = spawnSync(
         process.execPath,
-        [WRANGLER_JS, 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist, '--config', config],
+        [
+          WRANGLER_JS,
+          'd1',
+          'migrations',
+          'apply',
+          'DB',
+          '--local',
+          '--persist-to',
+          persist,
+          '--config',
+          config,
+        ],
         { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' } },
       );
-      if (migrate.status !== 0) throw new Error(`Applying D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+      if (migrate.status !== 0)
+        throw new Error(`Applying D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
       return [
         WRANGLER_JS,
         'dev',

@@ -44,12 +44,14 @@ export const SHAPES = {
   list(body) {
     const j = parse(body);
     if (j?.jsonrpc !== '2.0' || j.id !== 2) return 'not a JSON-RPC answer to id 2';
-    if (!Array.isArray(j.result?.tools) || !j.result.tools.some((t) => t.name === 'whoAmI')) return 'no whoAmI in tools';
+    if (!Array.isArray(j.result?.tools) || !j.result.tools.some((t) => t.name === 'whoAmI'))
+      return 'no whoAmI in tools';
     return undefined;
   },
   unauth(_body, headers) {
     const challenge = headers?.['www-authenticate'] ?? '';
-    if (!/^Bearer\b/i.test(challenge) || !challenge.includes('resource_metadata=')) return `bad challenge: ${challenge}`;
+    if (!/^Bearer\b/i.test(challenge) || !challenge.includes('resource_metadata='))
+      return `bad challenge: ${challenge}`;
     return undefined;
   },
   refresh(body) {
@@ -72,7 +74,8 @@ export const EXPECT_STATUS = { call: 200, list: 200, unauth: 401, refresh: 200, 
 export function requestFor(workload, target, auth) {
   if (target === 'bare') {
     const method = workload === 'rest' ? 'GET' : 'POST';
-    const body = workload === 'refresh' ? 'grant_type=refresh_token' : workload === 'rest' ? undefined : CALL_BODY;
+    const body =
+      workload === 'refresh' ? 'grant_type=refresh_token' : workload === 'rest' ? undefined : CALL_BODY;
     return () => ({ path: `/${workload}`, method, headers: { 'content-type': 'application/json' }, body });
   }
   switch (workload) {

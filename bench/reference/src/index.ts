@@ -10,7 +10,7 @@
  * `tools/list` and per-request server construction do comparable work; only `whoAmI` (the
  * benchmarked read-only tool) is implemented, the rest answer a fixed result.
  */
-import { OAuthProvider, type OAuthHelpers } from '@cloudflare/workers-oauth-provider';
+import { type OAuthHelpers, OAuthProvider } from '@cloudflare/workers-oauth-provider';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { z } from 'zod';
@@ -22,9 +22,11 @@ interface Env {
 
 interface BenchProps {
   userId: string;
+  email: string;
 }
 
 const BENCH_USER = 'bench-user';
+const BENCH_EMAIL = 'bench-user@example.com';
 
 const id = z.string().min(1).max(64);
 const title = z.string().min(1).max(200);
@@ -60,7 +62,12 @@ const catalogue: Record<string, { description: string; readOnly: boolean; input:
   updateTask: {
     description: 'Change a task.',
     readOnly: false,
-    input: { taskId: id, text: text.optional(), notes: text.optional(), dueDate: z.string().date().optional() },
+    input: {
+      taskId: id,
+      text: text.optional(),
+      notes: text.optional(),
+      dueDate: z.string().date().optional(),
+    },
   },
   completeTask: { description: 'Mark a task done.', readOnly: false, input: { taskId: id } },
   reopenTask: { description: 'Mark a task open.', readOnly: false, input: { taskId: id } },
@@ -79,13 +86,29 @@ function buildServer(props: BenchProps, scopes: readonly string[], clientId: str
     'whoAmI',
     {
       title: 'Who am I',
-      description: 'Who the token belongs to.',
+      description: 'Tells which account and which kind of credential this call is made with.',
       inputSchema: {},
-      outputSchema: { userId: z.string(), clientId: z.string(), scopes: z.array(z.string()) },
+      outputSchema: {
+        userId: z.string(),
+        email: z.string(),
+        emailVerified: z.boolean(),
+        tokenKind: z.enum(['oauth', 'pat']),
+        clientId: z.string().nullable(),
+        scopes: z.array(z.string()),
+      },
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
     },
     async () => {
-      const result = { userId: props.userId, clientId, scopes: [...scopes] };
+      // The library's idiom: what the tool needs travels in the token's encrypted props, so the
+      // tool reads no storage (Gatehouse's whoAmI reads the account row from D1 instead).
+      const result = {
+        userId: props.userId,
+        email: props.email,
+        emailVerified: true,
+        tokenKind: 'oauth' as const,
+        clientId,
+        scopes: [...scopes],
+      };
       return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
     },
   );
@@ -129,7 +152,7 @@ const authorizePage = {
       userId: BENCH_USER,
       metadata: {},
       scope: authRequest.scope,
-      props: { userId: BENCH_USER } satisfies BenchProps,
+      props: { userId: BENCH_USER, email: BENCH_EMAIL } satisfies BenchProps,
     });
     return new Response(null, { status: 302, headers: { Location: redirectTo } });
   },
