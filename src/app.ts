@@ -5,9 +5,11 @@ import { getConfig } from './config';
 import type { AppEnv, Deps } from './http/context';
 import { handleError, handleNotFound, surfaceFor } from './http/error-handler';
 import { securityHeaders } from './http/security-headers';
+import { mcpRoutes } from './surfaces/mcp/routes';
 import { oauthRoutes } from './oauth/router';
 import { accountSettingsRoutes } from './settings/account';
 import { apiTokenRoutes } from './settings/api-tokens';
+import { appsRoutes } from './settings/apps';
 import { securityLogRoutes } from './settings/security-log';
 import { assetRoutes } from './ui/assets';
 
@@ -36,11 +38,13 @@ export function createApp(deps: Deps = defaultDeps): Hono<AppEnv> {
   app.route('/', assetRoutes());
   app.route('/', devMailRoutes());
   app.route('/', accountRoutes());
+  app.route('/', mcpRoutes());
   app.route('/', oauthRoutes());
   // Session-based settings (including /api/v1/me/tokens) come before the Bearer-protected API routes.
   app.route('/', apiTokenRoutes());
   app.route('/', securityLogRoutes());
   app.route('/', accountSettingsRoutes());
+  app.route('/', appsRoutes());
 
   app.notFound(handleNotFound);
   app.onError(handleError);

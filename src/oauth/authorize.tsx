@@ -8,6 +8,7 @@ import { csrfToken, requireCsrf } from '../http/csrf';
 import { AppError } from '../http/errors';
 import { enforceRateLimit } from '../http/rate-limit';
 import { ConsentPage } from '../ui/consent-page';
+import { appOwnerEmail } from './apps';
 import {
   AuthorizationRedirectError,
   type AuthorizationRequest,
@@ -136,6 +137,7 @@ export function authorizeRoutes(): Hono<AppEnv> {
         signedInAs={session.user.email}
         clientName={req.client.clientName}
         registrationType={req.client.registrationType}
+        ownerEmail={await appOwnerEmail(c.env.DB, req.client)}
         documentHost={req.client.registrationType === 'cimd' ? documentHost(req.client.clientId) : undefined}
         redirectHost={redirectUriHost(req.redirectUri)}
         redirectIsLoopback={isLoopbackRedirectUri(req.redirectUri)}

@@ -6,6 +6,8 @@ export interface ConsentPageProps {
   signedInAs: string;
   clientName: string;
   registrationType: 'dcr' | 'cimd' | 'app';
+  /** For OAuth apps registered in settings: the email of the person who registered it. */
+  ownerEmail?: string | undefined;
   /** For metadata-document clients: the host that published the document. */
   documentHost?: string | undefined;
   /** Where the person is sent afterwards (MUST be shown for CIMD clients). */
@@ -38,6 +40,11 @@ export function ConsentPage(props: ConsentPageProps) {
           This application registered itself automatically. {props.serviceName} has not verified that it is
           really “{props.clientName}”. Continue only if you just asked it to connect to {props.serviceName}.
         </Notice>
+      ) : null}
+      {props.registrationType === 'app' && props.ownerEmail ? (
+        <p class="owner">
+          Registered by <strong>{props.ownerEmail}</strong> as an OAuth app on {props.serviceName}.
+        </p>
       ) : null}
       {props.registrationType === 'cimd' ? (
         <Notice kind="warning">
