@@ -6,7 +6,6 @@ import { getKeySet } from '../../src/tokens/keys';
 import { isGrantRevoked } from '../../src/tokens/revocation';
 import { type Browser, createTestApp, type TestApp } from '../helpers/app';
 import {
-  approve,
   hiddenValue,
   issuedTokens,
   pkcePair,
