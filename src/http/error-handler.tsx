@@ -2,7 +2,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ErrorPage } from '../ui/error-page';
 import type { AppContext, Surface } from './context';
-import { AppError, OAuthError } from './errors';
+import { AppError, OAuthError, type OAuthErrorCode, unavailable } from './errors';
 import { describeError, log } from './log';
 
 const pageTitles: Record<number, string> = {
@@ -47,8 +47,30 @@ function oauthResponse(c: AppContext, err: OAuthError): Response {
   });
 }
 
+/**
+ * Whether a thrown value is a D1 or KV failure worth retrying (workerd's messages: `D1_ERROR: Network
+ * connection lost.`, `D1_ERROR: D1 DB is overloaded…`, `KV PUT failed: 503 …`). SQL errors
+ * (`…: SQLITE_CONSTRAINT`, `SQLITE_ERROR`) and KV 4xx answers are our bugs, not outages: they stay 500.
+ */
+export function isDependencyFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const m = err.message;
+  if (m.startsWith('D1_ERROR') || m.startsWith('D1_EXEC_ERROR')) return !/\bSQLITE_/.test(m);
+  return /^KV [A-Z_]+ failed: (429|5\d\d)\b/.test(m);
+}
+
+/** RFC 6749 §5.2 has no code for most transport problems; they are all `invalid_request`. */
+function oauthCodeFor(err: AppError): OAuthErrorCode {
+  if (err.code === 'rate_limited' || err.code === 'temporarily_unavailable') return 'temporarily_unavailable';
+  if (err.status >= 500) return 'server_error';
+  return 'invalid_request';
+}
+
 function appResponse(c: AppContext, err: AppError, requestId?: string): Response | Promise<Response> {
   const status = err.status as ContentfulStatusCode;
+  if (surfaceOf(c) === 'oauth') {
+    return oauthResponse(c, new OAuthError(oauthCodeFor(err), err.message, err.status, err.headers));
+  }
   if (surfaceOf(c) === 'page') {
     c.header('Cache-Control', 'no-store');
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
@@ -86,6 +108,11 @@ export function handleError(err: unknown, c: AppContext): Response | Promise<Res
   if (err instanceof HTTPException && err.status < 500) {
     const code = err.status === 413 ? 'payload_too_large' : err.status === 404 ? 'not_found' : 'bad_request';
     return appResponse(c, new AppError(code, 'The request could not be processed.', { status: err.status }));
+  }
+  if (isDependencyFailure(err)) {
+    // A D1/KV outage is answered 503 with Retry-After; multi-statement writes are D1 batches, so
+    // nothing is left half-done (test/faults).
+    return handleError(unavailable(err), c);
   }
   const requestId = c.get('requestId');
   log('error', 'request.failed', {
