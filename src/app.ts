@@ -5,7 +5,10 @@ import { getConfig } from './config';
 import type { AppEnv, Deps } from './http/context';
 import { handleError, handleNotFound, surfaceFor } from './http/error-handler';
 import { securityHeaders } from './http/security-headers';
+import { actionApiV2Routes } from './surfaces/action-api-v2/routes';
 import { mcpRoutes } from './surfaces/mcp/routes';
+import { referencePageRoutes } from './surfaces/rest-v1/reference-page';
+import { restV1Routes } from './surfaces/rest-v1/routes';
 import { oauthRoutes } from './oauth/router';
 import { accountSettingsRoutes } from './settings/account';
 import { apiTokenRoutes } from './settings/api-tokens';
@@ -45,6 +48,9 @@ export function createApp(deps: Deps = defaultDeps): Hono<AppEnv> {
   app.route('/', securityLogRoutes());
   app.route('/', accountSettingsRoutes());
   app.route('/', appsRoutes());
+  app.route('/', restV1Routes());
+  app.route('/', actionApiV2Routes());
+  app.route('/', referencePageRoutes());
 
   app.notFound(handleNotFound);
   app.onError(handleError);

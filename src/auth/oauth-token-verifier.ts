@@ -1,0 +1,51 @@
+import { unavailable } from '../http/errors';
+import { AccessTokenError, verifyAccessToken } from '../tokens/access-token';
+import { getKeySet } from '../tokens/keys';
+import { looksLikePersonalAccessToken } from '../tokens/personal-access-token';
+import { isGrantRevoked } from '../tokens/revocation';
+import type { Principal } from './principal';
+import { InvalidTokenError, type TokenVerifier, type VerifyContext } from './token-verifier';
+
+/**
+ * OAuth access tokens (RFC 9068 JWTs) issued by our own authorization server.
+ *
+ * Checks the signature (keys imported once per isolate), `typ`, `iss`, `aud`, `exp` and the claims,
+ * then reads the grant's revocation marker from KV — the only storage read on the hot path; there is
+ * no D1 query. A KV failure answers 503 (fail closed), never lets the token through.
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+ * @see https://www.rfc-editor.org/rfc/rfc8707#section-2 (audience-restricted tokens)
+ */
+export const oauthAccessTokenVerifier: TokenVerifier = {
+  kind: 'oauth',
+  accepts(token) {
+    return !looksLikePersonalAccessToken(token) && token.split('.').length === 3;
+  },
+  async verify(token: string, ctx: VerifyContext): Promise<Principal> {
+    const keys = await getKeySet(ctx.config);
+    let verified: Awaited<ReturnType<typeof verifyAccessToken>>;
+    try {
+      verified = await verifyAccessToken(keys, token, {
+        issuer: ctx.issuer,
+        audience: ctx.audience,
+        now: ctx.now,
+      });
+    } catch (err) {
+      if (err instanceof AccessTokenError) throw new InvalidTokenError(err.code);
+      throw err;
+    }
+    let revoked: boolean;
+    try {
+      revoked = await isGrantRevoked(ctx.env.CACHE, verified.grantId);
+    } catch (err) {
+      throw unavailable(err);
+    }
+    if (revoked) throw new InvalidTokenError('revoked');
+    return {
+      userId: verified.userId,
+      clientId: verified.clientId,
+      scopes: verified.scopes,
+      kind: 'oauth',
+      credentialId: verified.grantId,
+    };
+  },
+};

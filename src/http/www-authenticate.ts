@@ -1,0 +1,37 @@
+/**
+ * Builds `WWW-Authenticate: Bearer …` challenges.
+ *
+ * Every value is sent as an RFC 9110 quoted-string: `"` and `\` are backslash-escaped, and control
+ * characters (which a quoted-string cannot carry) are dropped, so no value can end the header early or
+ * add a parameter of its own.
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3 (the Bearer challenge and its error codes)
+ * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1 (`resource_metadata`)
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-5.6.4 (quoted-string)
+ */
+export interface BearerChallenge {
+  /** Absent when the request carried no credentials at all (RFC 6750 §3.1). */
+  error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+  errorDescription?: string;
+  /** Space-separated scopes the resource needs. */
+  scope?: string;
+  /** URL of the protected-resource metadata document (RFC 9728). */
+  resourceMetadata?: string;
+}
+
+export function quoteHeaderValue(value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is removed
+  return `"${value.replace(/[\u0000-\u001f\u007f]/g, '').replace(/["\\]/g, '\\$&')}"`;
+}
+
+export function bearerChallenge(challenge: BearerChallenge): string {
+  const params: string[] = [];
+  if (challenge.error) params.push(`error=${quoteHeaderValue(challenge.error)}`);
+  if (challenge.errorDescription) {
+    params.push(`error_description=${quoteHeaderValue(challenge.errorDescription)}`);
+  }
+  if (challenge.resourceMetadata) {
+    params.push(`resource_metadata=${quoteHeaderValue(challenge.resourceMetadata)}`);
+  }
+  if (challenge.scope) params.push(`scope=${quoteHeaderValue(challenge.scope)}`);
+  return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
+}
