@@ -222,14 +222,14 @@ export function AppsPage(props: AppsPageProps) {
             {app.tokenEndpointAuthMethod === 'none' ? null : (
               <form method="post" action={`/settings/apps/${app.clientId}/rotate-secret`} class="inline">
                 <CsrfField token={props.csrfToken} />
-                <button type="submit" class="secondary" aria-label={`Rotate the secret of ${app.clientName}`}>
+                <button type="submit" class="secondary" aria-label={`Rotate secret of ${app.clientName}`}>
                   Rotate secret
                 </button>
               </form>
             )}
             <form method="post" action={`/settings/apps/${app.clientId}/delete`} class="inline">
               <CsrfField token={props.csrfToken} />
-              <button type="submit" class="danger" aria-label={`Delete ${app.clientName}`}>
+              <button type="submit" class="danger" aria-label={`Delete app ${app.clientName}`}>
                 Delete app
               </button>
             </form>

@@ -72,7 +72,7 @@ export function ConsentPage(props: ConsentPageProps) {
           Only allow this if you started the connection from an application on this computer yourself.
         </p>
       ) : null}
-      <form method="post" action="/oauth2/authorize" class="stack">
+      <form method="post" action="/oauth2/authorize" class="decision">
         <CsrfField token={props.csrfToken} />
         <input type="hidden" name="request" value={props.request} />
         <div class="actions">

@@ -82,38 +82,50 @@ export async function axeSeriousViolations(page: Page): Promise<AxeViolation[]> 
   return (violations as AxeViolation[]).filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
+const FOCUSABLE = 'a[href], button, input:not([type=hidden]), select, textarea, summary';
+
 /**
- * Presses Tab until focus comes back around and returns a description of every element that
- * received focus, so a test can check that each control is reachable by keyboard.
+ * Every control a keyboard user must reach (visible links, buttons, fields), numbered in document
+ * order. The number is stored on the element so {@link tabOrder} can recognise it unambiguously.
  */
-export async function tabOrder(page: Page, limit = 60): Promise<string[]> {
+export async function focusableControls(page: Page): Promise<string[]> {
+  return page.evaluate((selector) => {
+    const out: string[] = [];
+    let i = 0;
+    for (const el of document.querySelectorAll<HTMLElement>(selector)) {
+      // checkVisibility() also hides what sits in a closed <details>, which Tab rightly skips.
+      if (!el.checkVisibility({ visibilityProperty: true })) continue;
+      // Tab enters a radio group once, at its checked button; arrow keys move within it.
+      if (el instanceof HTMLInputElement && el.type === 'radio' && !el.checked) continue;
+      el.dataset.focusIndex = String(i);
+      out.push(
+        `${i}:${el.tagName.toLowerCase()}:${el.id || el.getAttribute('name') || el.getAttribute('href') || ''}`,
+      );
+      i++;
+    }
+    return out;
+  }, FOCUSABLE);
+}
+
+/**
+ * Presses Tab until focus comes back around and returns the controls (as numbered by
+ * {@link focusableControls}, which must run first) that received focus.
+ */
+export async function tabOrder(page: Page, limit = 200): Promise<string[]> {
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   const seen: string[] = [];
   for (let i = 0; i < limit; i++) {
     await page.keyboard.press('Tab');
     const label = await page.evaluate(() => {
-      const el = document.activeElement;
-      if (!el || el === document.body) return '';
-      const name = el.getAttribute('name') ?? el.getAttribute('href') ?? el.id ?? '';
-      return `${el.tagName.toLowerCase()}:${name}:${(el.textContent ?? '').trim().slice(0, 40)}`;
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body || el.dataset.focusIndex === undefined) return '';
+      return `${el.dataset.focusIndex}:${el.tagName.toLowerCase()}:${el.id || el.getAttribute('name') || el.getAttribute('href') || ''}`;
     });
     if (!label) continue;
     if (seen.includes(label)) break;
     seen.push(label);
   }
   return seen;
-}
-
-/** Every control a keyboard user must reach: links, buttons and fields that are visible. */
-export async function focusableControls(page: Page): Promise<string[]> {
-  return page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('a[href], button, input:not([type=hidden]), select, textarea')]
-      .filter((el) => el.offsetParent !== null || el.getClientRects().length > 0)
-      .map((el) => {
-        const name = el.getAttribute('name') ?? el.getAttribute('href') ?? el.id ?? '';
-        return `${el.tagName.toLowerCase()}:${name}:${(el.textContent ?? '').trim().slice(0, 40)}`;
-      }),
-  );
 }
 
 export async function newContext(

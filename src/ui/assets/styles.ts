@@ -71,7 +71,10 @@ th, td { text-align: left; padding: .5rem .75rem; border-bottom: 1px solid var(-
 .secret input { flex: 1; min-width: 12rem; font-family: ui-monospace, monospace; }
 .scopes li { margin: .25rem 0; }
 .actions { display: flex; gap: .75rem; flex-wrap: wrap; margin-top: 1rem; }
+form.decision { margin: 1.5rem 0 .5rem; }
+form.decision .actions { margin-top: 0; }
 @media (max-width: 40rem) {
+  table { display: block; overflow-x: auto; max-width: 100%; }
   header.site { padding: .75rem 1rem; }
   main { margin: 1rem auto; }
   dl.facts { grid-template-columns: 1fr; }
