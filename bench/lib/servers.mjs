@@ -68,7 +68,7 @@ export async function startServer({
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const server = { name, child, persist, port, url: `http://127.0.0.1:${port}`, out: '' };
+  const server = { name, child, persist, port, inspectorPort, url: `http://127.0.0.1:${port}`, out: '' };
   running.add(server);
   const append = (d) => {
     server.out += d;
