@@ -139,7 +139,7 @@ for (const surface of SURFACES) {
           'audience of another host': `Bearer ${await mint({ audience: 'https://evil.example/mcp' })}`,
           'wrong issuer': `Bearer ${await mint({ issuer: 'https://evil.example' })}`,
           'issued in the future … and expired': `Bearer ${await mint({ now: 1_000_000, ttlSeconds: 60 })}`,
-          'personal access token (no verifier yet)': `Bearer tskdp_${'a'.repeat(40)}`,
+          'malformed personal access token': `Bearer tskdp_${'a'.repeat(40)}`,
           'two tokens': `Bearer ${await mint()} ${await mint()}`,
           'a user id, not a token': `Bearer ${user.id}`,
         };
