@@ -152,7 +152,7 @@ export async function secretsToHide(extra: string[] = []): Promise<string[]> {
   return secrets.filter((s) => s.length >= 16);
 }
 
-export type Surface = 'page' | 'api' | 'oauth';
+export type Surface = 'page' | 'api' | 'oauth' | 'mcp';
 
 /** RFC 6749 §5.2, RFC 7591 §3.2.2, RFC 7009 §2.2.1, RFC 8707 §2 and RFC 6750 §3.1 error codes. */
 export const OAUTH_ERROR_CODES = new Set([
@@ -195,7 +195,12 @@ export async function expectSafeResponse(
   if (surface === 'oauth' && (res.status === 302 || text === '')) return text;
   expect(type).toMatch(/^application\/json/);
   const body = JSON.parse(text) as Record<string, unknown>;
-  if (surface === 'oauth') {
+  if (surface === 'mcp' && body.jsonrpc === '2.0') {
+    // Transport-level JSON-RPC errors (parse error, invalid request) carry a numeric code.
+    const error = body.error as Record<string, unknown>;
+    expect(typeof error.code).toBe('number');
+    expect(typeof error.message).toBe('string');
+  } else if (surface === 'oauth') {
     expect(OAUTH_ERROR_CODES.has(String(body.error)), `RFC error code, got ${String(body.error)}`).toBe(true);
     expect(typeof body.error_description).toBe('string');
     expect(res.headers.get('cache-control')).toBe('no-store');
