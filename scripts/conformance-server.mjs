@@ -17,7 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { createServer, request as httpRequest } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -324,7 +324,7 @@ lines.push(
   '(`test/auth/`, `test/oauth/`) and the end-to-end runs in `test/e2e/`.',
   '',
 );
-writeFileSync(join(root, args.out), lines.join('\n'));
+writeFileSync(resolve(root, args.out), lines.join('\n'));
 console.log(`Wrote ${args.out}`);
 rmSync(outDir, { recursive: true, force: true });
 process.exit(failed === 0 ? 0 : 1);
