@@ -89,6 +89,7 @@ describe('mcp-remote as a real stdio client against the real `npm run dev`', () 
     expect(authorizationUrl.searchParams.get('redirect_uri')).toBe(
       `http://localhost:${callbackPort}/oauth/callback`,
     );
+    expect(authorizationUrl.searchParams.get('resource')).toBe(`${server.url}/mcp`);
     // mcp-remote takes its scope from our 401 challenge.
     expect(authorizationUrl.searchParams.get('scope')).toBe('mcp');
 
@@ -124,7 +125,10 @@ describe('mcp-remote as a real stdio client against the real `npm run dev`', () 
     expect(registered).toMatchObject({
       token_endpoint_auth_method: 'none',
       redirect_uris: [`http://localhost:${callbackPort}/oauth/callback`],
+      client_name: 'MCP CLI Proxy',
       software_id: expect.any(String),
+      software_version: '0.1.49',
+      scope: 'mcp',
     });
     expect(registered.client_secret).toBeUndefined();
   });
