@@ -13,7 +13,7 @@
 //   dns-rebinding-protection scenario's "valid localhost" check; the script prints it.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -247,6 +247,31 @@ function readChecks(outDir, scenario) {
   }
 }
 
+const START = '<!-- conformance:server:start -->';
+const END = '<!-- conformance:server:end -->';
+
+/**
+ * Writes this script's part of the report between its markers, leaving whatever else the file holds
+ * (other suites' sections) untouched. A file without the markers gets them around the part before
+ * the first other section.
+ */
+function writeReport(path, body) {
+  const block = `${START}\n${body}${END}\n`;
+  if (!existsSync(path)) {
+    writeFileSync(path, block);
+    return;
+  }
+  const current = readFileSync(path, 'utf8');
+  const start = current.indexOf(START);
+  const end = current.indexOf(END);
+  if (start !== -1 && end > start) {
+    writeFileSync(path, current.slice(0, start) + block + current.slice(end + END.length + 1));
+    return;
+  }
+  const other = current.indexOf('<!-- conformance:');
+  writeFileSync(path, block + (other === -1 ? '' : `\n${current.slice(other)}`));
+}
+
 const proxyPort = await freePort();
 const proxyOrigins = [`http://127.0.0.1:${proxyPort}`, `http://localhost:${proxyPort}`];
 let dev;
@@ -324,7 +349,7 @@ lines.push(
   '(`test/auth/`, `test/oauth/`) and the end-to-end runs in `test/e2e/`.',
   '',
 );
-writeFileSync(resolve(root, args.out), lines.join('\n'));
+writeReport(resolve(root, args.out), lines.join('\n'));
 console.log(`Wrote ${args.out}`);
 rmSync(outDir, { recursive: true, force: true });
 process.exit(failed === 0 ? 0 : 1);
