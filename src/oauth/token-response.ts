@@ -1,3 +1,4 @@
+import { andGuard, type BatchGuard } from '../accounts/batch-guard';
 import type { AppContext } from '../http/context';
 import { nowSeconds } from '../http/context';
 import { signAccessToken } from '../tokens/access-token';
@@ -31,19 +32,39 @@ export interface IssueInput {
 }
 
 /**
+ * A single-use transition that must happen in the same batch as the token issue (spending an
+ * authorization code): `statement` runs first, and `guard` holds only if it did its work for this
+ * request.
+ */
+export interface Spend {
+  statement: D1PreparedStatement;
+  guard: BatchGuard;
+}
+
+export type IssueResult =
+  | { outcome: 'issued'; tokens: TokenResponse }
+  /** The grant was revoked meanwhile. */
+  | { outcome: 'grant_revoked' }
+  /** The spend statement found nothing to spend (a replay or a lost race). */
+  | { outcome: 'not_spent' };
+
+/**
  * Stores a new refresh token — only if the grant is still alive at that instant, in the same
  * statement, so a revocation racing this request can never leave a live token behind — then signs
- * the access token. Returns null when the grant was revoked meanwhile.
+ * the access token. With a `spend`, spending and storing are one D1 batch (one transaction): either
+ * both happen or neither, so a failure in between can never burn a code without issuing tokens.
  */
-export async function issueTokens(c: AppContext, input: IssueInput): Promise<TokenResponse | null> {
+export async function issueTokens(c: AppContext, input: IssueInput, spend?: Spend): Promise<IssueResult> {
   const db = c.env.DB;
   const now = nowSeconds(c);
   const refreshToken = newSecret();
-  const [inserted] = await db.batch([
+  const g = andGuard(spend?.guard);
+  const results = await db.batch([
+    ...(spend ? [spend.statement] : []),
     db
       .prepare(
         `INSERT INTO oauth_refresh_tokens (token_hash, grant_id, client_id, user_id, scope, parent_hash, created_at, expires_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM oauth_grants WHERE id = ? AND revoked_at IS NULL)`,
+         SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM oauth_grants WHERE id = ? AND revoked_at IS NULL)${g.sql}`,
       )
       .bind(
         await sha256Hex(refreshToken),
@@ -55,14 +76,17 @@ export async function issueTokens(c: AppContext, input: IssueInput): Promise<Tok
         now,
         now + REFRESH_TOKEN_TTL_SECONDS,
         input.grantId,
+        ...g.args,
       ),
     db
       .prepare(
-        'UPDATE oauth_grants SET first_used_at = COALESCE(first_used_at, ?), last_used_at = ? WHERE id = ? AND revoked_at IS NULL',
+        `UPDATE oauth_grants SET first_used_at = COALESCE(first_used_at, ?), last_used_at = ? WHERE id = ? AND revoked_at IS NULL${g.sql}`,
       )
-      .bind(now, now, input.grantId),
+      .bind(now, now, input.grantId, ...g.args),
   ]);
-  if ((inserted?.meta.changes ?? 0) !== 1) return null;
+  if (spend && (results[0]?.meta.changes ?? 0) !== 1) return { outcome: 'not_spent' };
+  const inserted = results[spend ? 1 : 0];
+  if ((inserted?.meta.changes ?? 0) !== 1) return { outcome: 'grant_revoked' };
   const ttl = c.var.config.accessTokenTtlSeconds;
   const accessToken = await signAccessToken(await getKeySet(c.var.config), {
     issuer: issuerOf(c),
@@ -75,11 +99,14 @@ export async function issueTokens(c: AppContext, input: IssueInput): Promise<Tok
     ttlSeconds: ttl,
   });
   return {
-    access_token: accessToken,
-    token_type: 'Bearer',
-    expires_in: ttl,
-    refresh_token: refreshToken,
-    scope: input.accessScope,
+    outcome: 'issued',
+    tokens: {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: ttl,
+      refresh_token: refreshToken,
+      scope: input.accessScope,
+    },
   };
 }
 

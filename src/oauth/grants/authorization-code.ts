@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../http/context';
 import { nowSeconds } from '../../http/context';
 import { OAuthError } from '../../http/errors';
-import { sha256Hex } from '../../tokens/secrets';
+import { newSecret, sha256Hex } from '../../tokens/secrets';
 import type { OAuthClient } from '../clients';
 import { revokeGrant } from '../grant-store';
 import { verifierMatches } from '../pkce';
@@ -70,28 +70,39 @@ export async function redeemAuthorizationCode(
   ) {
     throw invalidGrant();
   }
-  const spent = await db
-    .prepare(
-      `UPDATE oauth_authorization_codes SET consumed_at = ?
-       WHERE code_hash = ? AND consumed_at IS NULL
-         AND grant_id IN (SELECT id FROM oauth_grants WHERE revoked_at IS NULL)
-       RETURNING grant_id`,
-    )
-    .bind(now, codeHash)
-    .first<{ grant_id: string }>();
-  if (!spent) {
+  // Spending the code and storing its refresh token are one batch, guarded on this request's nonce:
+  // of any number of concurrent redemptions exactly one wins, and a failure between the two steps
+  // leaves the code unspent and redeemable again.
+  const nonce = newSecret();
+  const issued = await issueTokens(
+    c,
+    {
+      grantId: row.grant_id,
+      userId: row.user_id,
+      clientId: row.client_id,
+      grantedScope: row.scope,
+      accessScope: row.scope,
+      parentHash: null,
+    },
+    {
+      statement: db
+        .prepare(
+          `UPDATE oauth_authorization_codes SET consumed_at = ?, redeemed_by = ?
+           WHERE code_hash = ? AND consumed_at IS NULL
+             AND grant_id IN (SELECT id FROM oauth_grants WHERE revoked_at IS NULL)`,
+        )
+        .bind(now, nonce, codeHash),
+      guard: {
+        sql: 'EXISTS (SELECT 1 FROM oauth_authorization_codes WHERE code_hash = ? AND redeemed_by = ?)',
+        args: [codeHash, nonce],
+      },
+    },
+  );
+  if (issued.outcome === 'not_spent') {
     // Another request spent it between our read and this write: that is a replay too.
     await revokeOnReplay();
     throw invalidGrant();
   }
-  const tokens = await issueTokens(c, {
-    grantId: row.grant_id,
-    userId: row.user_id,
-    clientId: row.client_id,
-    grantedScope: row.scope,
-    accessScope: row.scope,
-    parentHash: null,
-  });
-  if (!tokens) throw invalidGrant();
-  return tokens;
+  if (issued.outcome !== 'issued') throw invalidGrant();
+  return issued.tokens;
 }

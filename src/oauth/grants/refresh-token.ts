@@ -99,7 +99,7 @@ export async function rotateRefreshToken(
     });
     throw invalidGrant();
   }
-  const tokens = await issueTokens(c, {
+  const issued = await issueTokens(c, {
     grantId: row.grant_id,
     userId: row.user_id,
     clientId: row.client_id,
@@ -107,6 +107,6 @@ export async function rotateRefreshToken(
     accessScope,
     parentHash: tokenHash,
   });
-  if (!tokens) throw invalidGrant();
-  return tokens;
+  if (issued.outcome !== 'issued') throw invalidGrant();
+  return issued.tokens;
 }
