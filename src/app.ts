@@ -5,15 +5,15 @@ import { getConfig } from './config';
 import type { AppEnv, Deps } from './http/context';
 import { handleError, handleNotFound, surfaceFor } from './http/error-handler';
 import { securityHeaders } from './http/security-headers';
-import { actionApiV2Routes } from './surfaces/action-api-v2/routes';
-import { mcpRoutes } from './surfaces/mcp/routes';
-import { referencePageRoutes } from './surfaces/rest-v1/reference-page';
-import { restV1Routes } from './surfaces/rest-v1/routes';
 import { oauthRoutes } from './oauth/router';
 import { accountSettingsRoutes } from './settings/account';
 import { apiTokenRoutes } from './settings/api-tokens';
 import { appsRoutes } from './settings/apps';
 import { securityLogRoutes } from './settings/security-log';
+import { actionApiV2Routes } from './surfaces/action-api-v2/routes';
+import { mcpRoutes } from './surfaces/mcp/routes';
+import { referencePageRoutes } from './surfaces/rest-v1/reference-page';
+import { restV1Routes } from './surfaces/rest-v1/routes';
 import { assetRoutes } from './ui/assets';
 
 export const defaultDeps: Deps = {
