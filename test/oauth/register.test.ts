@@ -211,19 +211,30 @@ describe('POST /oauth2/register (RFC 7591)', () => {
 
   it('lets a busy host register 100 clients a minute from one address, then slows it with 429', async () => {
     const app = createTestApp();
-    const statuses: number[] = [];
-    for (let i = 0; i < 125; i++) {
-      const res = await app.fetch('/oauth2/register', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'cf-connecting-ip': '203.0.113.200' },
-        body: JSON.stringify({ redirect_uris: ['https://a.example/cb'], token_endpoint_auth_method: 'none' }),
-      });
-      statuses.push(res.status);
-      if (res.status === 429) {
-        expect(res.headers.get('retry-after')).toBe('60');
-        expect(await res.json()).toMatchObject({ error: 'temporarily_unavailable' });
-        break;
+    // The local limiter counts per wall-clock minute: a run that crosses a minute boundary starts a
+    // fresh window, so it is repeated once from a new address rather than waiting.
+    let statuses: number[] = [];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const ip = `203.0.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
+      const minute = Math.floor(Date.now() / 60_000);
+      statuses = [];
+      for (let i = 0; i < 125; i++) {
+        const res = await app.fetch('/oauth2/register', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'cf-connecting-ip': ip },
+          body: JSON.stringify({
+            redirect_uris: ['https://a.example/cb'],
+            token_endpoint_auth_method: 'none',
+          }),
+        });
+        statuses.push(res.status);
+        if (res.status === 429) {
+          expect(res.headers.get('retry-after')).toBe('60');
+          expect(await res.json()).toMatchObject({ error: 'temporarily_unavailable' });
+          break;
+        }
       }
+      if (Math.floor(Date.now() / 60_000) === minute) break;
     }
     expect(statuses.slice(0, 100).every((s) => s === 201)).toBe(true);
     expect(statuses).toContain(429);
