@@ -261,7 +261,26 @@ describe('POST /mcp: JSON-RPC batches', () => {
   // 2025-06-18 removed JSON-RPC batching; the SDK transport still serves arrays whatever the
   // negotiated version, so one request can carry thousands of tool calls (bounded only by the
   // 256 KiB body limit). Recorded as a gap in docs/security.md; this test flips when it is fixed.
-  it.fails('known gap: refuses a batch under 2025-06-18 and later', async () => {
+  it('refuses a 2025-03-26 batch of more than 20 messages, and a batch without a version header is 2025-03-26', async () => {
+    const { app, token } = await signedInApp('mcp');
+    const big = Array.from({ length: 21 }, () => rpc('ping'));
+    const refused = await mcpPost(app, token, big, { 'mcp-protocol-version': '2025-03-26' });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { code: number } }).error.code).toBe(-32600);
+    const small = await app.fetch('/mcp', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify([rpc('ping'), rpc('ping')]),
+    });
+    expect(small.status).toBe(200);
+    expect(((await small.json()) as unknown[]).length).toBe(2);
+  });
+
+  it('refuses a batch under 2025-06-18 and later', async () => {
     const { app, token } = await signedInApp('mcp');
     const res = await mcpPost(app, token, [rpc('ping'), rpc('ping')], {
       'mcp-protocol-version': '2025-11-25',
