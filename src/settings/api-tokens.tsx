@@ -58,12 +58,15 @@ async function createFor(c: AppContext, session: SessionState, input: CreateInpu
   }
   const now = nowSeconds(c);
   const days = EXPIRY_DAYS[input.expires_in_days];
+  const name = input.name;
   const result = await createPersonalAccessToken(
     c.env.DB,
     session.user.id,
-    input.name,
+    name,
     days === null ? null : now + days * 86400,
     now,
+    // The security-log row is written in the same batch, so a token can never exist unrecorded.
+    (guard) => [auditStatement(c.env.DB, session.user.id, 'token_created', meta(c), { name }, guard)],
   );
   if (!result.ok) {
     throw new AppError(
@@ -71,10 +74,6 @@ async function createFor(c: AppContext, session: SessionState, input: CreateInpu
       `You already have ${MAX_ACTIVE_TOKENS} active tokens, the most an account can hold. Revoke one first.`,
     );
   }
-  await auditStatement(c.env.DB, session.user.id, 'token_created', meta(c), {
-    name: result.record.name,
-    hint: result.record.hint,
-  }).run();
   return result;
 }
 

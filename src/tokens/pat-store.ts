@@ -56,29 +56,35 @@ export async function createPersonalAccessToken(
   name: string,
   expiresAt: number | null,
   now: number,
+  /** Statements to run in the same batch, only if the token was created (e.g. its security-log row). */
+  alongside: (guard: BatchGuard) => D1PreparedStatement[] = () => [],
 ): Promise<CreateResult> {
   const token = generatePersonalAccessToken();
-  const row = await db
-    .prepare(
-      `INSERT INTO personal_access_tokens (id, user_id, name, token_hash, hint, created_at, expires_at)
-       SELECT ?, ?, ?, ?, ?, ?, ?
-       WHERE (SELECT COUNT(*) FROM personal_access_tokens
-              WHERE user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)) < ?
-       RETURNING id, name, hint, created_at, expires_at, last_used_at`,
-    )
-    .bind(
-      newId('pat_'),
-      userId,
-      name,
-      await sha256Hex(token),
-      personalAccessTokenHint(token),
-      now,
-      expiresAt,
-      userId,
-      now,
-      MAX_ACTIVE_TOKENS,
-    )
-    .first<Row>();
+  const id = newId('pat_');
+  const [inserted] = await db.batch([
+    db
+      .prepare(
+        `INSERT INTO personal_access_tokens (id, user_id, name, token_hash, hint, created_at, expires_at)
+         SELECT ?, ?, ?, ?, ?, ?, ?
+         WHERE (SELECT COUNT(*) FROM personal_access_tokens
+                WHERE user_id = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)) < ?
+         RETURNING id, name, hint, created_at, expires_at, last_used_at`,
+      )
+      .bind(
+        id,
+        userId,
+        name,
+        await sha256Hex(token),
+        personalAccessTokenHint(token),
+        now,
+        expiresAt,
+        userId,
+        now,
+        MAX_ACTIVE_TOKENS,
+      ),
+    ...alongside({ sql: 'EXISTS (SELECT 1 FROM personal_access_tokens WHERE id = ?)', args: [id] }),
+  ]);
+  const row = (inserted?.results as Row[] | undefined)?.[0];
   if (!row) return { ok: false, reason: 'limit_reached' };
   return { ok: true, token, record: toRecord(row) };
 }
