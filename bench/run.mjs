@@ -11,7 +11,7 @@ import { bundleSize } from './lib/bundle.mjs';
 import { gatehouseFlow, referenceFlow } from './lib/flows.mjs';
 import { runLoad, send } from './lib/load.mjs';
 import { renderMarkdown, renderSvg, summarise } from './lib/report.mjs';
-import { ROOT, stopAll } from './lib/servers.mjs';
+import { ROOT, runningServers, stopAll } from './lib/servers.mjs';
 import { ensureReferenceInstalled, startBare, startGatehouse, startReference } from './lib/targets.mjs';
 import { EXPECT_STATUS, requestFor, SHAPES, WORKLOADS } from './lib/workloads.mjs';
 
@@ -68,7 +68,13 @@ async function once(base, req) {
 async function chains(flow, n) {
   const out = [];
   for (let i = 0; i < n; i++) {
-    const t = await flow.grant('mcp');
+    // One retry: a transient failure while minting (outside the measured window) must not end the run.
+    const t = await flow.grant('mcp').catch((err) => {
+      console.warn(
+        `minting a refresh chain failed once, retrying: ${String(err?.message ?? err).split('\n')[0]}`,
+      );
+      return flow.grant('mcp');
+    });
     out.push({ refreshToken: t.refresh_token, clientId: t.clientId });
   }
   return out;
@@ -306,6 +312,8 @@ try {
   await main();
 } catch (err) {
   console.error(err);
+  for (const s of runningServers())
+    console.error(`\n--- last output of ${s.name} ---\n${s.out.slice(-3000)}`);
   process.exitCode = 1;
 } finally {
   await stopAll();

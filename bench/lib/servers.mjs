@@ -110,6 +110,10 @@ export async function stopServer(server) {
   rmSync(server.persist, { recursive: true, force: true });
 }
 
+export function runningServers() {
+  return [...running];
+}
+
 export async function stopAll() {
   await Promise.all([...running].map(stopServer));
 }
