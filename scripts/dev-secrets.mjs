@@ -1,16 +1,25 @@
-// Generates development secrets: a session/CSRF secret and an ES256 signing JWK set.
+// Generates development secrets: a session/CSRF secret and an Ed25519 (EdDSA) signing JWK set.
 // Used by `npm run dev` (written to the git-ignored .dev.vars) and by the test configuration.
 
 import { webcrypto } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
-export async function generateSigningKeySet(kid = `dev-${Date.now().toString(36)}`) {
-  const pair = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-    'sign',
-    'verify',
-  ]);
+/**
+ * A JWK set with one private signing key. Ed25519 (EdDSA) by default: its signatures verify about
+ * twice as fast as ES256's, which matters on the /mcp hot path. `alg = 'ES256'` gives a P-256 key.
+ */
+export async function generateSigningKeySet(kid = `dev-${Date.now().toString(36)}`, alg = 'EdDSA') {
+  if (alg === 'ES256') {
+    const pair = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ]);
+    const jwk = await webcrypto.subtle.exportKey('jwk', pair.privateKey);
+    return { keys: [{ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d, kid, alg: 'ES256' }] };
+  }
+  const pair = await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
   const jwk = await webcrypto.subtle.exportKey('jwk', pair.privateKey);
-  return { keys: [{ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d, kid, alg: 'ES256' }] };
+  return { keys: [{ kty: jwk.kty, crv: jwk.crv, x: jwk.x, d: jwk.d, kid, alg: 'EdDSA' }] };
 }
 
 export function generateSessionSecret() {
