@@ -32,7 +32,7 @@ export function createApp(deps: Deps = defaultDeps): Hono<AppEnv> {
     c.set('config', getConfig(c.env));
     c.set('deps', deps);
     c.set('requestId', c.req.header('cf-ray') ?? crypto.randomUUID());
-    c.set('surface', surfaceFor(new URL(c.req.url).pathname));
+    c.set('surface', surfaceFor(c.req.path));
     c.set('session', undefined);
     await next();
   });

@@ -56,7 +56,7 @@ export const oauthAccessTokenVerifier: TokenVerifier = {
     }
     let revoked: boolean;
     try {
-      revoked = await isGrantRevoked(ctx.env.CACHE, verified.grantId);
+      revoked = await isGrantRevoked(ctx.env.CACHE, verified.grantId, ctx.now);
     } catch (err) {
       throw unavailable(err);
     }

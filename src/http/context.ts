@@ -36,9 +36,19 @@ export function nowSeconds(c: AppContext): number {
   return Math.floor(c.get('deps').clock.now() / 1000);
 }
 
+const requestOrigins = new WeakMap<Request, string>();
+
 /** The issuer / public origin: PUBLIC_URL, or (outside production only) the request's origin. */
 export function publicOrigin(c: AppContext): string {
-  return c.get('config').publicUrl ?? new URL(c.req.url).origin;
+  const configured = c.get('config').publicUrl;
+  if (configured) return configured;
+  // Development fallback: the request's origin, parsed once per request.
+  let origin = requestOrigins.get(c.req.raw);
+  if (origin === undefined) {
+    origin = new URL(c.req.url).origin;
+    requestOrigins.set(c.req.raw, origin);
+  }
+  return origin;
 }
 
 export function clientIp(c: AppContext): string {

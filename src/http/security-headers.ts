@@ -26,7 +26,7 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     h.set('Referrer-Policy', 'no-referrer');
     h.set('X-Frame-Options', 'DENY');
     h.set('Cross-Origin-Opener-Policy', 'same-origin');
-    if (new URL(c.req.url).protocol === 'https:') {
+    if (c.req.url.startsWith('https:')) {
       h.set('Strict-Transport-Security', 'max-age=63072000; includeSubDomains');
     }
   };

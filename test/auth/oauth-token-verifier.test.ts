@@ -24,6 +24,16 @@ describe('OAuth access tokens: the verified-signature memo', () => {
     expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(401);
   });
 
+  it('applies a revocation written by another isolate once the 2-second "not revoked" memo runs out', async () => {
+    const { app, token, grantId } = await signedInApp();
+    expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(200);
+    // Another isolate (another Cloudflare location) writes the marker; this isolate's memo is not told.
+    await app.env.CACHE.put(`revoked:grant:${grantId}`, '1', { expirationTtl: 3600 });
+    expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(200);
+    app.clock.advance(3);
+    expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(401);
+  });
+
   it('does not accept a tampered copy of a remembered token', async () => {
     const { app, token, user } = await signedInApp();
     expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(200);

@@ -18,7 +18,10 @@ describe('faults: KV unavailable on /mcp', () => {
     const healthy = createTestApp();
     const token = await mintAccessToken(healthy, { userId: user.id, scope: 'mcp' });
     expect((await mcpPost(healthy, token, call)).status).toBe(200);
-    const app = createTestApp({ env: { CACHE: unavailableKv() } });
+    const app = createTestApp({ env: { CACHE: unavailableKv() }, clock: healthy.clock });
+    // A "not revoked" answer is reused for at most 2 s (src/tokens/revocation.ts); past that the
+    // marker must be read again, and an unreadable marker refuses the token.
+    healthy.clock.advance(3);
     await expectUnavailable(await mcpPost(app, token, call), 'api');
     vi.restoreAllMocks();
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { afterAllCredentialsEnded, endAllCredentialsStatements } from '../../src/accounts/revoke-all';
 import { listActiveGrants, revokeAllGrantsForUser, revokeGrant } from '../../src/oauth/grant-store';
-import { isGrantRevoked } from '../../src/tokens/revocation';
+import { hasRevocationMarker } from '../../src/tokens/revocation';
 import { sha256Hex } from '../../src/tokens/secrets';
 import { createTestApp } from '../helpers/app';
 import { approve, env, issuedTokens, pkcePair, refresh, registerClient } from './helpers';
@@ -26,7 +26,7 @@ describe('revokeGrant', () => {
     expect(await revokeGrant(env.DB, env.CACHE, grantId, { now: now(), accessTokenTtlSeconds: 3600 })).toBe(
       false,
     );
-    expect(await isGrantRevoked(env.CACHE, grantId)).toBe(true);
+    expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(true);
     expect((await refresh(app, client.client_id, tokens.refresh_token)).status).toBe(400);
   });
 
@@ -40,7 +40,7 @@ describe('revokeGrant', () => {
       userId: 'someone-else',
     });
     expect(revoked).toBe(false);
-    expect(await isGrantRevoked(env.CACHE, grantId)).toBe(false);
+    expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(false);
   });
 });
 
@@ -72,7 +72,7 @@ describe('revokeAllGrantsForUser and listActiveGrants', () => {
       }),
     ).toBe(1);
     expect(await listActiveGrants(env.DB, first.userId)).toHaveLength(0);
-    expect(await isGrantRevoked(env.CACHE, await grantOf(first.tokens.refresh_token))).toBe(true);
+    expect(await hasRevocationMarker(env.CACHE, await grantOf(first.tokens.refresh_token))).toBe(true);
   });
 });
 
@@ -82,7 +82,7 @@ describe('password reset ends every grant', () => {
     const { client, tokens, userId } = await issuedTokens(app);
     await env.DB.batch(endAllCredentialsStatements(env.DB, userId, now()));
     await afterAllCredentialsEnded(env, userId);
-    expect(await isGrantRevoked(env.CACHE, await grantOf(tokens.refresh_token))).toBe(true);
+    expect(await hasRevocationMarker(env.CACHE, await grantOf(tokens.refresh_token))).toBe(true);
     expect((await refresh(app, client.client_id, tokens.refresh_token)).status).toBe(400);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isGrantRevoked } from '../../src/tokens/revocation';
+import { hasRevocationMarker } from '../../src/tokens/revocation';
 import { sha256Hex } from '../../src/tokens/secrets';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { env, freshIp, issuedTokens, refresh, registerClient } from './helpers';
@@ -40,7 +40,7 @@ describe('POST /oauth2/revoke (RFC 7009)', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const grantId = await grantOf(tokens.refresh_token);
-    expect(await isGrantRevoked(env.CACHE, grantId)).toBe(true);
+    expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(true);
     const r = await refresh(app, client.client_id, tokens.refresh_token);
     expect(((await r.json()) as { error: string }).error).toBe('invalid_grant');
   });
@@ -54,7 +54,7 @@ describe('POST /oauth2/revoke (RFC 7009)', () => {
       client_id: client.client_id,
     });
     expect(res.status).toBe(200);
-    expect(await isGrantRevoked(env.CACHE, await grantOf(tokens.refresh_token))).toBe(true);
+    expect(await hasRevocationMarker(env.CACHE, await grantOf(tokens.refresh_token))).toBe(true);
   });
 
   it("leaves another client's token untouched and still answers 200", async () => {
@@ -65,7 +65,7 @@ describe('POST /oauth2/revoke (RFC 7009)', () => {
       const res = await revoke(app, { token, client_id: other.client_id });
       expect(res.status).toBe(200);
     }
-    expect(await isGrantRevoked(env.CACHE, await grantOf(tokens.refresh_token))).toBe(false);
+    expect(await hasRevocationMarker(env.CACHE, await grantOf(tokens.refresh_token))).toBe(false);
     expect((await refresh(app, client.client_id, tokens.refresh_token)).status).toBe(200);
   });
 
@@ -92,7 +92,7 @@ describe('POST /oauth2/revoke (RFC 7009)', () => {
       { authorization: `Basic ${btoa(`${confidential.client_id}:${confidential.client_secret}`)}` },
     );
     expect(ok.status).toBe(200);
-    expect(await isGrantRevoked(env.CACHE, await grantOf(tokens.refresh_token))).toBe(false);
+    expect(await hasRevocationMarker(env.CACHE, await grantOf(tokens.refresh_token))).toBe(false);
   });
 
   it('answers a missing token with invalid_request', async () => {
@@ -113,6 +113,6 @@ describe('POST /oauth2/revoke (RFC 7009)', () => {
       '/revoke',
     );
     expect(res.status).toBe(200);
-    expect(await isGrantRevoked(env.CACHE, await grantOf(tokens.refresh_token))).toBe(true);
+    expect(await hasRevocationMarker(env.CACHE, await grantOf(tokens.refresh_token))).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config';
 import { verifyAccessToken } from '../../src/tokens/access-token';
 import { getKeySet } from '../../src/tokens/keys';
-import { isGrantRevoked } from '../../src/tokens/revocation';
+import { hasRevocationMarker } from '../../src/tokens/revocation';
 import { sha256Hex } from '../../src/tokens/secrets';
 import { createTestApp } from '../helpers/app';
 import {
@@ -61,7 +61,7 @@ describe('POST /oauth2/token — authorization_code (RFC 6749 §4.1.3)', () => {
     expect(again.status).toBe(400);
     expect(await errorOf(again)).toBe('invalid_grant');
     const grantId = await grantIdOf(a.code);
-    expect(await isGrantRevoked(env.CACHE, grantId)).toBe(true);
+    expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(true);
     const grant = await env.DB.prepare('SELECT revoked_at FROM oauth_grants WHERE id = ?')
       .bind(grantId)
       .first();
@@ -376,7 +376,7 @@ describe('POST /oauth2/token — refresh_token (RFC 6749 §6, OAuth 2.1 §4.3.1)
     const reuse = await refresh(app, client.client_id, tokens.refresh_token);
     expect(await errorOf(reuse)).toBe('invalid_grant');
     expect(await errorOf(await refresh(app, client.client_id, next.refresh_token))).toBe('invalid_grant');
-    expect(await isGrantRevoked(env.CACHE, await grantIdOf(code))).toBe(true);
+    expect(await hasRevocationMarker(env.CACHE, await grantIdOf(code))).toBe(true);
   });
 
   it('honours REFRESH_GRACE_SECONDS', async () => {

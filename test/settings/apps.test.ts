@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { getConfig } from '../../src/config';
 import { verifyAccessToken } from '../../src/tokens/access-token';
 import { getKeySet } from '../../src/tokens/keys';
-import { isGrantRevoked } from '../../src/tokens/revocation';
+import { hasRevocationMarker } from '../../src/tokens/revocation';
 import { type Browser, createTestApp, type TestApp } from '../helpers/app';
 import {
   hiddenValue,
@@ -224,7 +224,7 @@ describe('/settings/apps — OAuth 2.0 apps', () => {
     expect(
       (await owner.browser.postForm(`/settings/apps/${clientId}/delete`, { csrf_token: page.csrf })).status,
     ).toBe(303);
-    expect(await isGrantRevoked(env.CACHE, claims.grantId)).toBe(true);
+    expect(await hasRevocationMarker(env.CACHE, claims.grantId)).toBe(true);
     expect(
       await env.DB.prepare('SELECT id FROM oauth_clients WHERE id = ?').bind(clientId).first(),
     ).toBeNull();
@@ -245,7 +245,7 @@ describe('/settings/apps — connected apps', () => {
     const res = await issued.browser.postForm(action!, { csrf_token: page.csrf });
     expect(res.status).toBe(303);
     const grantId = action!.split('/')[4]!;
-    expect(await isGrantRevoked(env.CACHE, grantId)).toBe(true);
+    expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(true);
     const refreshed = await refresh(app, issued.client.client_id, issued.tokens.refresh_token);
     expect(refreshed.status).toBe(400);
     expect(((await refreshed.json()) as { error: string }).error).toBe('invalid_grant');
@@ -264,7 +264,7 @@ describe('/settings/apps — connected apps', () => {
       csrf_token: otherPage.csrf,
     });
     expect(res.status).toBe(404);
-    expect(await isGrantRevoked(env.CACHE, grantId)).toBe(false);
+    expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(false);
     expect((await refresh(app, issued.client.client_id, issued.tokens.refresh_token)).status).toBe(200);
   });
 
@@ -276,7 +276,7 @@ describe('/settings/apps — connected apps', () => {
     expect(
       (await issued.browser.postForm('/settings/sign-out-everywhere', { csrf_token: page.csrf })).status,
     ).toBe(303);
-    expect(await isGrantRevoked(env.CACHE, grantId)).toBe(true);
+    expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(true);
     expect((await refresh(app, issued.client.client_id, issued.tokens.refresh_token)).status).toBe(400);
     expect((await issued.browser.get('/settings/apps')).status).toBe(303);
   });
@@ -297,7 +297,7 @@ describe('/settings/apps — connected apps', () => {
         (await issued.browser.postForm(path, { name: 'x', redirect_uris: 'https://x.example/cb' })).status,
       ).toBe(403);
     }
-    expect(await isGrantRevoked(env.CACHE, grantId)).toBe(false);
+    expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(false);
   });
 });
 
