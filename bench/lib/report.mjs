@@ -78,7 +78,7 @@ export function summarise(raw) {
       goal: 'tools/call p99 ≤ the reference',
       measured:
         call && figures.call.reference
-          ? `${figures.call.gatehouse.p99} ms vs ${figures.call.reference.p99} ms (${call.p99VsReference}×)`
+          ? `${call.p99VsReference}× (median of the per-round ratios; the medians of p99 over rounds are ${figures.call.gatehouse.p99} vs ${figures.call.reference.p99} ms)`
           : 'n/a',
       status: verdict(call?.p99VsReference != null ? call.p99VsReference <= 1 : null),
     },
