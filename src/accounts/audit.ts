@@ -1,3 +1,4 @@
+import { type AppContext, clientIp, nowSeconds, userAgent } from '../http/context';
 import type { BatchGuard } from './batch-guard';
 
 /** Security-log kinds; the detail never holds a secret (only names, hints and ids). */
@@ -27,6 +28,11 @@ export interface AuditMeta {
 }
 
 /** Records a security event; with a `guard`, only if the guard holds when its batch runs. */
+/** Who did it, from where, and when: the request's IP, user agent and clock. */
+export function auditMetaOf(c: AppContext): AuditMeta {
+  return { ip: clientIp(c), userAgent: userAgent(c), now: nowSeconds(c) };
+}
+
 export function auditStatement(
   db: D1Database,
   userId: string | null,

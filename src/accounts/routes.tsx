@@ -16,7 +16,7 @@ import {
   SignupPage,
   VerifyEmailPage,
 } from '../ui/account-pages';
-import { auditStatement } from './audit';
+import { auditMetaOf, auditStatement } from './audit';
 import { consumeEmailToken, issueEmailToken, isTokenShaped, peekEmailToken } from './email-tokens';
 import { createMailer } from './mailer';
 import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from './passwords';
@@ -32,10 +32,6 @@ import {
 
 /** Form bodies on account pages are tiny; anything bigger is not a person typing. */
 const FORM_LIMIT = 8 * 1024;
-
-function meta(c: AppContext) {
-  return { ip: clientIp(c), userAgent: userAgent(c), now: nowSeconds(c) };
-}
 
 function noStore(c: AppContext) {
   c.header('Cache-Control', 'no-store');
@@ -109,7 +105,7 @@ export function accountRoutes(): Hono<AppEnv> {
     const user = await insertUser(c.env.DB, email, await hashPassword(password), nowSeconds(c));
     if (!user)
       return render('An account with this email already exists. Sign in or reset your password.', 409);
-    await auditStatement(c.env.DB, user.id, 'signup', meta(c)).run();
+    await auditStatement(c.env.DB, user.id, 'signup', auditMetaOf(c)).run();
     await startSession(c, user.id, clientIp(c), userAgent(c));
     // The account exists now; a mail outage must not turn that into an error the person cannot
     // recover from (a retry would answer 409). They are told, and can resend from the home page.
@@ -159,7 +155,7 @@ export function accountRoutes(): Hono<AppEnv> {
     const user = email && form.duplicated.length === 0 ? await findUserByEmail(c.env.DB, email) : null;
     const ok = await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), user?.passwordHash);
     if (!user || !ok) {
-      await auditStatement(c.env.DB, user?.id ?? null, 'signin_failed', meta(c)).run();
+      await auditStatement(c.env.DB, user?.id ?? null, 'signin_failed', auditMetaOf(c)).run();
       return c.html(
         <LoginPage
           serviceName={c.var.config.serviceName}
@@ -171,7 +167,7 @@ export function accountRoutes(): Hono<AppEnv> {
         401,
       );
     }
-    await auditStatement(c.env.DB, user.id, 'signin', meta(c)).run();
+    await auditStatement(c.env.DB, user.id, 'signin', auditMetaOf(c)).run();
     await startSession(c, user.id, clientIp(c), userAgent(c));
     return c.redirect(returnTo, 303);
   });
@@ -194,7 +190,7 @@ export function accountRoutes(): Hono<AppEnv> {
     const form = await readForm(c.req.raw, FORM_LIMIT);
     await requireCsrf(c, form);
     const session = await loadSession(c);
-    if (session) await auditStatement(c.env.DB, session.user.id, 'signout', meta(c)).run();
+    if (session) await auditStatement(c.env.DB, session.user.id, 'signout', auditMetaOf(c)).run();
     await endSession(c);
     return c.redirect('/login?notice=signed_out', 303);
   });
@@ -241,7 +237,7 @@ export function accountRoutes(): Hono<AppEnv> {
     const db = c.env.DB;
     const consumed = await consumeEmailToken(db, 'verify_email', token, now, (t, guard) => [
       markEmailVerifiedStatement(db, t.userId, t.email, now, guard),
-      auditStatement(db, t.userId, 'email_verified', meta(c), {}, guard),
+      auditStatement(db, t.userId, 'email_verified', auditMetaOf(c), {}, guard),
     ]);
     if (!consumed) return page(false, false, 400);
     c.set('session', undefined);
@@ -289,7 +285,7 @@ export function accountRoutes(): Hono<AppEnv> {
       const now = nowSeconds(c);
       const token = await issueEmailToken(c.env.DB, 'reset_password', user.id, email, now);
       const link = `${publicOrigin(c)}/reset-password?token=${token}`;
-      await auditStatement(c.env.DB, user.id, 'password_reset_requested', meta(c)).run();
+      await auditStatement(c.env.DB, user.id, 'password_reset_requested', auditMetaOf(c)).run();
       const { config, deps } = c.var;
       await createMailer(config, c.env.DB, deps.fetch, () => deps.clock.now()).send({
         to: user.email,
@@ -357,7 +353,7 @@ export function accountRoutes(): Hono<AppEnv> {
       setPasswordStatement(db, t.userId, passwordHash, now, guard),
       markEmailVerifiedStatement(db, t.userId, t.email, now, guard),
       ...endAllCredentialsStatements(db, t.userId, now, guard),
-      auditStatement(db, t.userId, 'password_changed', meta(c), { via: 'reset_link' }, guard),
+      auditStatement(db, t.userId, 'password_changed', auditMetaOf(c), { via: 'reset_link' }, guard),
     ]);
     if (!consumed) {
       return c.html(

@@ -11,7 +11,7 @@ function mediaType(request: Request): string {
  * Reads the body as text, refusing more than `maxBytes` (by Content-Length up front and by counting
  * while streaming, since the header may be absent or lie).
  */
-export async function readTextLimited(request: Request, maxBytes: number): Promise<string> {
+export async function readTextLimited(request: Request | Response, maxBytes: number): Promise<string> {
   const declared = request.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) throw tooLarge();
   if (!request.body) return '';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { readTextLimited } from '../http/body';
 import type { Deps } from '../http/context';
+import { AppError } from '../http/errors';
 import { sha256Hex } from '../tokens/secrets';
 import { findClient, type OAuthClient, upsertCimdClient } from './clients';
 import { isValidRedirectUri } from './redirect-uri';
@@ -167,33 +169,12 @@ export function cacheSecondsFrom(cacheControl: string | null): number {
 }
 
 async function readLimited(res: Response): Promise<string> {
-  const declared = res.headers.get('content-length');
-  if (declared && /^\d+$/.test(declared) && Number(declared) > CIMD_MAX_BYTES)
-    throw new CimdError('too_large');
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > CIMD_MAX_BYTES) {
-      await reader.cancel().catch(() => {});
-      throw new CimdError('too_large');
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new CimdError('not_json');
+    return await readTextLimited(res, CIMD_MAX_BYTES);
+  } catch (err) {
+    if (err instanceof AppError)
+      throw new CimdError(err.code === 'payload_too_large' ? 'too_large' : 'not_json');
+    throw err;
   }
 }
 

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { auditStatement } from '../accounts/audit';
+import { auditMetaOf, auditStatement } from '../accounts/audit';
 import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from '../accounts/passwords';
 import {
   afterAllCredentialsEnded,
@@ -18,10 +18,6 @@ import { AccountSettingsPage, DELETE_CONFIRMATION } from '../ui/account-settings
 import { sessionOrRedirect } from './require-session';
 
 const FORM_LIMIT = 4 * 1024;
-
-function meta(c: AppContext) {
-  return { ip: clientIp(c), userAgent: userAgent(c), now: nowSeconds(c) };
-}
 
 async function passwordMatches(c: AppContext, session: SessionState, password: string): Promise<boolean> {
   await enforceRateLimit(c.env.RL_SIGNIN, `account:${session.user.email}`);
@@ -91,7 +87,7 @@ export function accountSettingsRoutes(): Hono<AppEnv> {
     await db.batch([
       setPasswordStatement(db, session.user.id, await hashPassword(next), now),
       ...endAllCredentialsStatements(db, session.user.id, now),
-      auditStatement(db, session.user.id, 'password_changed', meta(c), { via: 'settings' }),
+      auditStatement(db, session.user.id, 'password_changed', auditMetaOf(c), { via: 'settings' }),
     ]);
     await afterAllCredentialsEnded(c.env, session.user.id);
     // Every session ended with the batch; this browser gets a fresh one so the person stays signed in.
@@ -130,7 +126,7 @@ export function accountSettingsRoutes(): Hono<AppEnv> {
     const db = c.env.DB;
     await db.batch([
       ...signOutEverywhereStatements(db, session.user.id, nowSeconds(c)),
-      auditStatement(db, session.user.id, 'signed_out_everywhere', meta(c)),
+      auditStatement(db, session.user.id, 'signed_out_everywhere', auditMetaOf(c)),
     ]);
     await afterSignOutEverywhere(c.env, session.user.id, c.var.config.accessTokenTtlSeconds);
     await endSession(c);

@@ -1,10 +1,10 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { auditStatement } from '../accounts/audit';
+import { auditMetaOf, auditStatement } from '../accounts/audit';
 import type { SessionState } from '../accounts/sessions';
 import { readForm, readJsonObject } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
-import { clientIp, nowSeconds, publicOrigin, userAgent } from '../http/context';
+import { nowSeconds, publicOrigin } from '../http/context';
 import { csrfToken, requireCsrf, requireCsrfHeader } from '../http/csrf';
 import { AppError } from '../http/errors';
 import {
@@ -32,10 +32,6 @@ const createSchema = z.object({
 });
 
 type CreateInput = z.infer<typeof createSchema>;
-
-function meta(c: AppContext) {
-  return { ip: clientIp(c), userAgent: userAgent(c), now: nowSeconds(c) };
-}
 
 function toWire(t: PersonalAccessTokenRecord) {
   return {
@@ -66,7 +62,7 @@ async function createFor(c: AppContext, session: SessionState, input: CreateInpu
     days === null ? null : now + days * 86400,
     now,
     // The security-log row is written in the same batch, so a token can never exist unrecorded.
-    (guard) => [auditStatement(c.env.DB, session.user.id, 'token_created', meta(c), { name }, guard)],
+    (guard) => [auditStatement(c.env.DB, session.user.id, 'token_created', auditMetaOf(c), { name }, guard)],
   );
   if (!result.ok) {
     throw new AppError(
@@ -86,7 +82,7 @@ async function revokeFor(c: AppContext, session: SessionState, id: string) {
     nowSeconds(c),
   );
   if (!revoked) throw new AppError('not_found', 'There is no such active token.');
-  await auditStatement(c.env.DB, session.user.id, 'token_revoked', meta(c), {
+  await auditStatement(c.env.DB, session.user.id, 'token_revoked', auditMetaOf(c), {
     name: revoked.name,
     hint: revoked.hint,
   }).run();

@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import { auditStatement } from '../accounts/audit';
+import { auditMetaOf, auditStatement } from '../accounts/audit';
 import type { SessionState } from '../accounts/sessions';
 import { type FormBody, readForm, readJsonObject } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
-import { clientIp, nowSeconds, publicOrigin, userAgent } from '../http/context';
+import { nowSeconds, publicOrigin } from '../http/context';
 import { csrfToken, requireCsrf, requireCsrfHeader } from '../http/csrf';
 import { AppError } from '../http/errors';
 import {
@@ -25,10 +25,6 @@ import { requireSession, sessionOrRedirect } from './require-session';
 
 const BODY_LIMIT = 16 * 1024;
 const MAX_NAME = 100;
-
-function meta(c: AppContext) {
-  return { ip: clientIp(c), userAgent: userAgent(c), now: nowSeconds(c) };
-}
 
 /** Validates an app's name and redirect URIs with the same rules as dynamic registration. */
 function parseAppInput(name: unknown, redirectUris: unknown): { name: string; redirectUris: string[] } {
@@ -114,7 +110,7 @@ const ops = {
     if (result === 'limit_reached') {
       throw new AppError('limit_reached', `You can register at most ${MAX_APPS_PER_USER} apps.`);
     }
-    await auditStatement(c.env.DB, s.user.id, 'app_created', meta(c), {
+    await auditStatement(c.env.DB, s.user.id, 'app_created', auditMetaOf(c), {
       client_id: result.client.clientId,
     }).run();
     return result;
@@ -128,12 +124,14 @@ const ops = {
     if (!(await updateApp(c.env.DB, s.user.id, clientId, input, nowSeconds(c)))) {
       throw new AppError('not_found', 'There is no such app.');
     }
-    await auditStatement(c.env.DB, s.user.id, 'app_updated', meta(c), { client_id: clientId }).run();
+    await auditStatement(c.env.DB, s.user.id, 'app_updated', auditMetaOf(c), { client_id: clientId }).run();
   },
   async rotate(c: AppContext, s: SessionState, clientId: string) {
     const secret = await rotateAppSecret(c.env.DB, s.user.id, clientId, nowSeconds(c));
     if (!secret) throw new AppError('not_found', 'There is no such confidential app.');
-    await auditStatement(c.env.DB, s.user.id, 'app_secret_rotated', meta(c), { client_id: clientId }).run();
+    await auditStatement(c.env.DB, s.user.id, 'app_secret_rotated', auditMetaOf(c), {
+      client_id: clientId,
+    }).run();
     return secret;
   },
   async remove(c: AppContext, s: SessionState, clientId: string) {
@@ -141,7 +139,7 @@ const ops = {
     if (!(await deleteApp(c.env.DB, c.env.CACHE, s.user.id, clientId, ttl))) {
       throw new AppError('not_found', 'There is no such app.');
     }
-    await auditStatement(c.env.DB, s.user.id, 'app_deleted', meta(c), { client_id: clientId }).run();
+    await auditStatement(c.env.DB, s.user.id, 'app_deleted', auditMetaOf(c), { client_id: clientId }).run();
   },
   async disconnect(c: AppContext, s: SessionState, grantId: string) {
     const grants = await listActiveGrants(c.env.DB, s.user.id);
@@ -152,7 +150,7 @@ const ops = {
       accessTokenTtlSeconds: c.var.config.accessTokenTtlSeconds,
       userId: s.user.id,
     });
-    await auditStatement(c.env.DB, s.user.id, 'app_revoked', meta(c), {
+    await auditStatement(c.env.DB, s.user.id, 'app_revoked', auditMetaOf(c), {
       client_id: grant.clientId,
       client_name: grant.clientName.slice(0, 100),
     }).run();

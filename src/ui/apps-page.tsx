@@ -1,10 +1,8 @@
 import type { User } from '../accounts/users';
 import type { OAuthClient } from '../oauth/clients';
 import type { GrantSummary } from '../oauth/grant-store';
+import { formatTime } from './format';
 import { CsrfField, Layout, Notice } from './layout';
-
-const date = (seconds: number | null) =>
-  seconds === null ? 'Never' : `${new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 
 const GRANT_TYPES: Record<string, string> = {
   dcr: 'Registered itself (dynamic registration)',
@@ -127,8 +125,8 @@ export function AppsPage(props: AppsPageProps) {
                 </td>
                 <td>{GRANT_TYPES[g.registrationType] ?? g.registrationType}</td>
                 <td>{g.scope}</td>
-                <td>{date(g.createdAt)}</td>
-                <td>{date(g.lastUsedAt)}</td>
+                <td>{formatTime(g.createdAt)}</td>
+                <td>{formatTime(g.lastUsedAt, 'Never')}</td>
                 <td>
                   <form method="post" action={`/settings/apps/grants/${g.grantId}/revoke`} class="inline">
                     <CsrfField token={props.csrfToken} />
@@ -196,7 +194,7 @@ export function AppsPage(props: AppsPageProps) {
               {app.tokenEndpointAuthMethod === 'none' ? 'Public (PKCE only)' : 'Confidential (client secret)'}
             </dd>
             <dt>Registered</dt>
-            <dd>{date(app.createdAt)}</dd>
+            <dd>{formatTime(app.createdAt)}</dd>
           </dl>
           <Endpoints origin={props.origin} app={app} id={`ep-${app.clientId}`} />
           <form method="post" action={`/settings/apps/${app.clientId}`} class="stack">

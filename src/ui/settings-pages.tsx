@@ -1,9 +1,7 @@
 import type { User } from '../accounts/users';
 import type { PersonalAccessTokenRecord } from '../tokens/pat-store';
+import { formatTime } from './format';
 import { CsrfField, Layout, Notice } from './layout';
-
-const date = (seconds: number | null) =>
-  seconds === null ? '—' : `${new Date(seconds * 1000).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 
 interface Base {
   serviceName: string;
@@ -131,9 +129,9 @@ export function ApiTokensPage(
                 <td>
                   <code>{t.hint}</code>
                 </td>
-                <td>{date(t.createdAt)}</td>
-                <td>{t.lastUsedAt === null ? 'Never' : date(t.lastUsedAt)}</td>
-                <td>{t.expiresAt === null ? 'Never' : date(t.expiresAt)}</td>
+                <td>{formatTime(t.createdAt)}</td>
+                <td>{formatTime(t.lastUsedAt, 'Never')}</td>
+                <td>{formatTime(t.expiresAt, 'Never')}</td>
                 <td>
                   <form method="post" action={`/settings/api/tokens/${t.id}/revoke`} class="inline">
                     <CsrfField token={props.csrfToken} />
@@ -212,7 +210,7 @@ export function SecurityLogPage(props: Base & { events: AuditRow[] }) {
           <tbody>
             {props.events.map((e) => (
               <tr>
-                <td>{date(e.createdAt)}</td>
+                <td>{formatTime(e.createdAt)}</td>
                 <td>{EVENT_NAMES[e.kind] ?? e.kind}</td>
                 <td>{describeDetail(e.detail)}</td>
                 <td>{e.ip}</td>

@@ -1,15 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevServer, startDevServer } from '../e2e/helpers/dev-server';
-import {
-  axeSeriousViolations,
-  focusableControls,
-  launch,
-  newContext,
-  type PageProblems,
-  tabOrder,
-  watch,
-} from './helpers';
+import { audit, expectClean, launch, newContext, watch } from './helpers';
 
 let server: DevServer;
 let browser: Browser;
@@ -37,20 +29,6 @@ async function latestLink(to: string, pattern: RegExp): Promise<string> {
     ?.links.find((l) => pattern.test(l));
   if (!link) throw new Error(`no mail for ${to} matching ${pattern}`);
   return link;
-}
-
-function expectClean(problems: PageProblems) {
-  expect(problems.cspViolations).toEqual([]);
-  expect(problems.consoleErrors).toEqual([]);
-  expect(problems.failedRequests).toEqual([]);
-}
-
-async function audit(page: Page) {
-  expect(await axeSeriousViolations(page)).toEqual([]);
-  const controls = await focusableControls(page);
-  const reachable = await tabOrder(page);
-  expect(controls.length).toBeGreaterThan(0);
-  for (const control of controls) expect(reachable).toContain(control);
 }
 
 describe('accounts in a real browser', () => {

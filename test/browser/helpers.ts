@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** Debian's Chromium; tests never download a browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -133,4 +134,20 @@ export async function newContext(
   viewport = { width: 1280, height: 860 },
 ): Promise<BrowserContext> {
   return browser.newContext({ viewport, deviceScaleFactor: 1 });
+}
+
+/** Nothing a person would notice went wrong: no CSP violation, console error or failed request. */
+export function expectClean(problems: PageProblems): void {
+  expect(problems.cspViolations).toEqual([]);
+  expect(problems.consoleErrors).toEqual([]);
+  expect(problems.failedRequests).toEqual([]);
+}
+
+/** No serious or critical axe violation, and every visible control is reachable with Tab. */
+export async function audit(page: Page): Promise<void> {
+  expect(await axeSeriousViolations(page)).toEqual([]);
+  const controls = await focusableControls(page);
+  const reachable = await tabOrder(page);
+  expect(controls.length).toBeGreaterThan(0);
+  for (const control of controls) expect(reachable).toContain(control);
 }

@@ -2,18 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DevServer, startDevServer } from '../e2e/helpers/dev-server';
-import {
-  axeSeriousViolations,
-  focusableControls,
-  launch,
-  newContext,
-  type PageProblems,
-  tabOrder,
-  watch,
-} from './helpers';
+import { audit, expectClean, launch, newContext, watch } from './helpers';
 
 let server: DevServer;
 let browser: Browser;
@@ -48,20 +40,6 @@ afterAll(async () => {
 
 const email = `oauth-browser-${Date.now()}@example.com`;
 const password = 'a long browser password';
-
-function expectClean(problems: PageProblems) {
-  expect(problems.cspViolations).toEqual([]);
-  expect(problems.consoleErrors).toEqual([]);
-  expect(problems.failedRequests).toEqual([]);
-}
-
-async function audit(page: Page) {
-  expect(await axeSeriousViolations(page)).toEqual([]);
-  const controls = await focusableControls(page);
-  const reachable = await tabOrder(page);
-  expect(controls.length).toBeGreaterThan(0);
-  for (const control of controls) expect(reachable).toContain(control);
-}
 
 async function shoot(context: BrowserContext, path: string, name: string) {
   if (!SHOOT) return;
