@@ -15,11 +15,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, killGroup, startDevServer } from './lib/dev-server.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = parseArgs({
@@ -40,69 +40,7 @@ const suiteRoot = join(root, 'node_modules', 'conformance-alpha');
 const suiteBin = join(suiteRoot, 'dist', 'index.js');
 const suiteVersion = JSON.parse(readFileSync(join(suiteRoot, 'package.json'), 'utf8')).version;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const delay = (ms) => new Promise((r) => setTimeout(r, ms));
-
 // ---- the dev server, in its own process group so wrangler and workerd stop together ----
-
-function killGroup(child, signal) {
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-async function startDevServer() {
-  const port = await freePort();
-  const persist = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-auth-'));
-  const child = spawn('npm', ['run', 'dev'], {
-    cwd: root,
-    env: { ...process.env, GATEHOUSE_PORT: String(port), GATEHOUSE_PERSIST_DIR: persist, CI: 'true' },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => {
-    output += d;
-  });
-  child.stderr.on('data', (d) => {
-    output += d;
-  });
-  const stop = async () => {
-    killGroup(child, 'SIGTERM');
-    await Promise.race([new Promise((r) => child.once('exit', r)), delay(3000)]);
-    killGroup(child, 'SIGKILL');
-    rmSync(persist, { recursive: true, force: true });
-  };
-  process.once('exit', () => killGroup(child, 'SIGKILL'));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`npm run dev exited early:\n${output}`);
-    try {
-      if ((await fetch(`${url}/assets/app.css`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`npm run dev did not become ready:\n${output}`);
-    }
-    await delay(250);
-  }
-  return { url, stop };
-}
 
 // ---- a person's browser: cookies, forms, no automatic redirects ----
 

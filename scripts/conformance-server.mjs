@@ -15,11 +15,11 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, startDevServer } from './lib/dev-server.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -38,54 +38,6 @@ const SCENARIOS = [
   ],
   ['server-sse-multiple-streams', 'concurrent SSE streams in one session; same'],
 ];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function startDevServer(port, vars) {
-  const persist = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
-  const varArgs = Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-  const child = spawn(process.execPath, [join(root, 'scripts', 'dev.mjs'), ...varArgs], {
-    cwd: root,
-    env: { ...process.env, GATEHOUSE_PORT: String(port), GATEHOUSE_PERSIST_DIR: persist, CI: 'true' },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`npm run dev exited early:\n${output}`);
-    try {
-      if ((await fetch(`${url}/assets/app.css`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`npm run dev did not become ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return {
-    url,
-    stop() {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      rmSync(persist, { recursive: true, force: true });
-    },
-  };
-}
 
 /** A cookie-keeping fetch that never follows redirects, like a browser posting our forms. */
 class Browser {
@@ -279,9 +231,12 @@ let base = args.url?.replace(/\/+$/, '');
 if (!base) {
   const devPort = await freePort();
   // The dev server's issuer/audience stays its own URL; the proxy's origin is an allowed browser origin.
-  dev = await startDevServer(devPort, {
-    PUBLIC_URL: `http://127.0.0.1:${devPort}`,
-    ALLOWED_ORIGINS: proxyOrigins.join(','),
+  dev = await startDevServer({
+    port: devPort,
+    vars: {
+      PUBLIC_URL: `http://127.0.0.1:${devPort}`,
+      ALLOWED_ORIGINS: proxyOrigins.join(','),
+    },
   });
   base = dev.url;
 } else {
@@ -314,7 +269,7 @@ try {
   }
   proxy.close();
 } finally {
-  dev?.stop();
+  await dev?.stop();
 }
 
 const lines = [
