@@ -109,6 +109,7 @@ export function AppsPage(props: AppsPageProps) {
               <th scope="col">Kind</th>
               <th scope="col">Access</th>
               <th scope="col">Connected</th>
+              <th scope="col">First used</th>
               <th scope="col">Last used</th>
               <th scope="col">
                 <span class="visually-hidden">Actions</span>
@@ -126,6 +127,7 @@ export function AppsPage(props: AppsPageProps) {
                 <td>{GRANT_TYPES[g.registrationType] ?? g.registrationType}</td>
                 <td>{g.scope}</td>
                 <td>{formatTime(g.createdAt)}</td>
+                <td>{formatTime(g.firstUsedAt, 'Never')}</td>
                 <td>{formatTime(g.lastUsedAt, 'Never')}</td>
                 <td>
                   <form method="post" action={`/settings/apps/grants/${g.grantId}/revoke`} class="inline">
