@@ -368,7 +368,3 @@ export function accountRoutes(): Hono<AppEnv> {
 
   return app;
 }
-
-export function requireSignedIn(): never {
-  throw new AppError('unauthorized', 'Sign in to continue.');
-}

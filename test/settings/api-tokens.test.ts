@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { Browser, createTestApp, createUser, hiddenField } from '../helpers/app';
+import { Browser, createTestApp, createUser } from '../helpers/app';
 
 async function signedIn(verified = true) {
   const app = createTestApp();
@@ -28,7 +28,7 @@ describe('GET /settings/api', () => {
   });
 
   it('explains to an unverified person why they cannot create a token and offers the link again', async () => {
-    const { browser } = await signedIn(false);
+    const { browser, user } = await signedIn(false);
     const { html, csrf } = await browser.page('/settings/api');
     expect(html).toContain('Confirm your email address before creating a token');
     expect(html).toContain('action="/verify-email/resend"');
@@ -211,5 +211,3 @@ describe('/api/v1/me/tokens (session + CSRF JSON API)', () => {
     expect((await res.json<{ ok: boolean }>()).ok).toBe(false);
   });
 });
-
-void hiddenField;
