@@ -1,7 +1,6 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
-import { BEARER_VERIFIERS } from '../../src/auth/verifiers';
 import { getConfig } from '../../src/config';
 import type { Env } from '../../src/env';
 import { signAccessToken } from '../../src/tokens/access-token';
@@ -93,8 +92,6 @@ async function oauthToken(userId: string): Promise<string> {
   });
 }
 
-const acceptsPats = BEARER_VERIFIERS.some((v) => v.kind === 'pat');
-
 describe('hot path: storage operations per authenticated /mcp request', () => {
   it('authenticating an OAuth access token reads no D1 and at most one KV key (tools/list)', async () => {
     const user = await createUser();
@@ -138,29 +135,26 @@ describe('hot path: storage operations per authenticated /mcp request', () => {
     expect(app.counts).toEqual({ d1: [], kvReads: [], kvWrites: [] });
   });
 
-  it.skipIf(!acceptsPats)(
-    'a warm personal access token costs at most one KV read and no D1 (tools/list)',
-    async () => {
-      const user = await createUser({ verified: true });
-      const created = await createPersonalAccessToken(
-        env.DB,
-        user.id,
-        'bench',
-        null,
-        Math.floor(Date.now() / 1000),
-      );
-      if (!created.ok) throw new Error('could not create a personal access token');
-      const app = instrumentedApp();
-      // The first use fills the KV cache and records last_used_at off the hot path.
-      await (await app.fetch('/mcp', mcp(created.token, 'tools/list'))).text();
-      await app.settle();
-      app.reset();
-      const res = await app.fetch('/mcp', mcp(created.token, 'tools/list'));
-      expect(res.status).toBe(200);
-      await res.text();
-      await app.settle();
-      expect(app.counts.d1).toEqual([]);
-      expect(app.counts.kvReads.length).toBeLessThanOrEqual(1);
-    },
-  );
+  it('a warm personal access token costs at most one KV read and no D1 (tools/list)', async () => {
+    const user = await createUser({ verified: true });
+    const created = await createPersonalAccessToken(
+      env.DB,
+      user.id,
+      'bench',
+      null,
+      Math.floor(Date.now() / 1000),
+    );
+    if (!created.ok) throw new Error('could not create a personal access token');
+    const app = instrumentedApp();
+    // The first use fills the KV cache and records last_used_at off the hot path.
+    await (await app.fetch('/mcp', mcp(created.token, 'tools/list'))).text();
+    await app.settle();
+    app.reset();
+    const res = await app.fetch('/mcp', mcp(created.token, 'tools/list'));
+    expect(res.status).toBe(200);
+    await res.text();
+    await app.settle();
+    expect(app.counts.d1).toEqual([]);
+    expect(app.counts.kvReads.length).toBeLessThanOrEqual(1);
+  });
 });
