@@ -33,7 +33,7 @@ export function watch(page: Page): PageProblems {
   const problems: PageProblems = { consoleErrors: [], failedRequests: [], cspViolations: [] };
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
-    const text = msg.text();
+    const text = `${msg.text()} (${msg.location().url || page.url()})`;
     if (/Content Security Policy/i.test(text)) problems.cspViolations.push(text);
     else problems.consoleErrors.push(text);
   });

@@ -141,6 +141,22 @@ describe('OAuth consent and settings in a real browser', () => {
     expectClean(problems);
   });
 
+  it('approves consent without JavaScript too', async () => {
+    const noJs = await browser.newContext({ javaScriptEnabled: false });
+    const page = await noJs.newPage();
+    const clientId = await registerClient();
+    await page.goto(authorizeUrl(clientId, 'state-nojs').url);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await expect.poll(() => received.some((u) => u.searchParams.get('state') === 'state-nojs')).toBe(true);
+    expect(
+      received.find((u) => u.searchParams.get('state') === 'state-nojs')?.searchParams.get('code'),
+    ).toMatch(/.+/);
+    await noJs.close();
+  });
+
   it('creates a token, registers an OAuth app, disconnects the connected app and reads the security log', async () => {
     const page = await context.newPage();
     const problems = watch(page);
