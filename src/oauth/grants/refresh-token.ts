@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../http/context';
 import { nowSeconds } from '../../http/context';
 import { OAuthError } from '../../http/errors';
-import { sha256Hex } from '../../tokens/secrets';
+import { newSecret, sha256Hex } from '../../tokens/secrets';
 import type { OAuthClient } from '../clients';
 import { revokeGrant } from '../grant-store';
 import { isScope } from '../scopes';
@@ -46,8 +46,9 @@ export function narrowScope(granted: string, requested: string | undefined): str
 /**
  * Rotates a refresh token (OAuth 2.1 §4.3.1: public clients' refresh tokens MUST rotate).
  *
- * Marking the token used is ONE conditional UPDATE. Clients such as Claude refresh in parallel, from
- * several machines (fastmcp#4264), so a token already rotated less than `refreshGraceSeconds` ago
+ * Marking the token used and storing its successor is ONE guarded batch. Clients such as Claude
+ * refresh in parallel, from several machines (fastmcp#4264), so a token already rotated less than
+ * `refreshGraceSeconds` ago
  * still yields a fresh pair, chained to the same parent: every parallel caller ends up holding a
  * valid token and none is stranded. A token used again after the grace window is treated as stolen
  * (RFC 9700 §4.14.2): the whole grant is revoked, with every token in its chain.
@@ -73,40 +74,50 @@ export async function rotateRefreshToken(
   if (row.revoked_at !== null || row.grant_revoked_at !== null || row.expires_at <= now) throw invalidGrant();
   const accessScope = narrowScope(row.scope, input.scope);
 
-  let rotatedAt = row.rotated_at;
-  if (rotatedAt === null) {
-    const claimed = await db
-      .prepare(
-        `UPDATE oauth_refresh_tokens SET rotated_at = ?
-         WHERE token_hash = ? AND rotated_at IS NULL AND revoked_at IS NULL RETURNING rotated_at`,
-      )
-      .bind(now, tokenHash)
-      .first<{ rotated_at: number }>();
-    if (!claimed) {
-      // A parallel request rotated it first; read when, and fall through to the grace rule.
-      const latest = await db
-        .prepare('SELECT rotated_at, revoked_at FROM oauth_refresh_tokens WHERE token_hash = ?')
-        .bind(tokenHash)
-        .first<{ rotated_at: number | null; revoked_at: number | null }>();
-      if (!latest || latest.revoked_at !== null || latest.rotated_at === null) throw invalidGrant();
-      rotatedAt = latest.rotated_at;
-    }
-  }
-  if (rotatedAt !== null && now - rotatedAt > c.var.config.refreshGraceSeconds) {
-    await revokeGrant(db, c.env.CACHE, row.grant_id, {
-      now,
-      accessTokenTtlSeconds: c.var.config.accessTokenTtlSeconds,
-    });
-    throw invalidGrant();
-  }
-  const issued = await issueTokens(c, {
+  const issueInput = {
     grantId: row.grant_id,
     userId: row.user_id,
     clientId: row.client_id,
     grantedScope: row.scope,
     accessScope,
     parentHash: tokenHash,
-  });
+  };
+
+  let rotatedAt = row.rotated_at;
+  if (rotatedAt === null) {
+    // The usual case: claim the token and store its successor in ONE guarded batch, so of parallel
+    // claims exactly one wins, and a fault between the two steps rolls both back.
+    const nonce = newSecret();
+    const claimed = await issueTokens(c, issueInput, {
+      statement: db
+        .prepare(
+          `UPDATE oauth_refresh_tokens SET rotated_at = ?, rotated_by = ?
+           WHERE token_hash = ? AND rotated_at IS NULL AND revoked_at IS NULL`,
+        )
+        .bind(now, nonce, tokenHash),
+      guard: {
+        sql: 'EXISTS (SELECT 1 FROM oauth_refresh_tokens WHERE token_hash = ? AND rotated_by = ?)',
+        args: [tokenHash, nonce],
+      },
+    });
+    if (claimed.outcome === 'issued') return claimed.tokens;
+    if (claimed.outcome === 'grant_revoked') throw invalidGrant();
+    // A parallel request rotated it first; read when, and fall through to the grace rule.
+    const latest = await db
+      .prepare('SELECT rotated_at, revoked_at FROM oauth_refresh_tokens WHERE token_hash = ?')
+      .bind(tokenHash)
+      .first<{ rotated_at: number | null; revoked_at: number | null }>();
+    if (!latest || latest.revoked_at !== null || latest.rotated_at === null) throw invalidGrant();
+    rotatedAt = latest.rotated_at;
+  }
+  if (now - rotatedAt > c.var.config.refreshGraceSeconds) {
+    await revokeGrant(db, c.env.CACHE, row.grant_id, {
+      now,
+      accessTokenTtlSeconds: c.var.config.accessTokenTtlSeconds,
+    });
+    throw invalidGrant();
+  }
+  const issued = await issueTokens(c, issueInput);
   if (issued.outcome !== 'issued') throw invalidGrant();
   return issued.tokens;
 }
