@@ -35,10 +35,10 @@ describe('GET /settings/api', () => {
     expect(html).not.toContain('action="/settings/api/tokens"');
     const res = await browser.postForm('/settings/api/tokens', { name: 'x', csrf_token: csrf });
     expect(res.status).toBe(403);
-    const rows = await env.DB.prepare('SELECT COUNT(*) AS n FROM personal_access_tokens').first<{
-      n: number;
-    }>();
-    expect(rows).not.toBeNull();
+    const rows = await env.DB.prepare('SELECT COUNT(*) AS n FROM personal_access_tokens WHERE user_id = ?')
+      .bind(user.id)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(0);
   });
 });
 
