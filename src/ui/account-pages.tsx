@@ -1,5 +1,5 @@
 import type { User } from '../accounts/users';
-import { CsrfField, Layout, Notice } from './layout';
+import { CsrfField, Layout, NewPasswordField, Notice } from './layout';
 
 interface Base {
   serviceName: string;
@@ -23,20 +23,7 @@ export function SignupPage(props: Base & { email?: string; error?: string }) {
           maxlength={254}
           value={props.email ?? ''}
         />
-        <label for="password">Password</label>
-        <input
-          id="password"
-          name="password"
-          type="password"
-          autocomplete="new-password"
-          required
-          minlength={10}
-          maxlength={256}
-          aria-describedby="password-help"
-        />
-        <p id="password-help" class="help">
-          At least 10 characters.
-        </p>
+        <NewPasswordField label="Password" help="At least 10 characters." />
         <button type="submit">Create account</button>
       </form>
       <p>
@@ -248,20 +235,10 @@ export function ResetPasswordPage(props: Base & { token: string; valid: boolean;
         <form method="post" action="/reset-password" class="stack">
           <CsrfField token={props.csrfToken} />
           <input type="hidden" name="token" value={props.token} />
-          <label for="password">New password</label>
-          <input
-            id="password"
-            name="password"
-            type="password"
-            autocomplete="new-password"
-            required
-            minlength={10}
-            maxlength={256}
-            aria-describedby="password-help"
+          <NewPasswordField
+            label="New password"
+            help="At least 10 characters. Every device signed in to your account will be signed out."
           />
-          <p id="password-help" class="help">
-            At least 10 characters. Every device signed in to your account will be signed out.
-          </p>
           <button type="submit">Set new password</button>
         </form>
       ) : (

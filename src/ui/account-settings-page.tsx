@@ -1,5 +1,5 @@
 import type { User } from '../accounts/users';
-import { CsrfField, Layout, Notice } from './layout';
+import { CsrfField, Layout, NewPasswordField, Notice } from './layout';
 
 export const DELETE_CONFIRMATION = 'delete my account';
 
@@ -37,21 +37,10 @@ export function AccountSettingsPage(props: {
           required
           maxlength={256}
         />
-        <label for="password">New password</label>
-        <input
-          id="password"
-          name="password"
-          type="password"
-          autocomplete="new-password"
-          required
-          minlength={10}
-          maxlength={256}
-          aria-describedby="new-password-help"
+        <NewPasswordField
+          label="New password"
+          help="At least 10 characters. Other devices are signed out, and every personal access token and connected app is revoked."
         />
-        <p id="new-password-help" class="help">
-          At least 10 characters. Other devices are signed out, and every personal access token and connected
-          app is revoked.
-        </p>
         <button type="submit">Change password</button>
       </form>
       <h2 id="everywhere-heading">Sign out everywhere</h2>

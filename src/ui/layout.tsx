@@ -1,5 +1,6 @@
 import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../accounts/passwords';
 
 export interface LayoutProps {
   title: string;
@@ -78,4 +79,29 @@ export function Notice(props: { kind: 'error' | 'success' | 'info' | 'warning'; 
 
 export function CsrfField(props: { token: string }) {
   return <input type="hidden" name="csrf_token" value={props.token} />;
+}
+
+/**
+ * The field where a person chooses a password (sign-up, reset, change): the same label, length rule
+ * and autocomplete hint everywhere. `name` stays `password` (the forms' stable contract).
+ */
+export function NewPasswordField(props: { label: string; help: string }) {
+  return (
+    <>
+      <label for="password">{props.label}</label>
+      <input
+        id="password"
+        name="password"
+        type="password"
+        autocomplete="new-password"
+        required
+        minlength={MIN_PASSWORD_LENGTH}
+        maxlength={MAX_PASSWORD_LENGTH}
+        aria-describedby="password-help"
+      />
+      <p id="password-help" class="help">
+        {props.help}
+      </p>
+    </>
+  );
 }
