@@ -118,31 +118,35 @@ export async function stopAll() {
   await Promise.all([...running].map(stopServer));
 }
 
-/** `wrangler dev` for a Worker folder (bench/reference, bench/bare) with the root's wrangler. */
-export function wranglerDev(name, { cwd, config, extraArgs = [], env, readyPath }) {
+/** `wrangler dev` for a Worker (Gatehouse, bench/reference, bench/bare) with the root's wrangler. */
+export function wranglerDev(name, { cwd, config, extraArgs = [], env, readyPath, prepare }) {
   return startServer({
     name,
     cwd,
     env,
     readyPath,
     command: process.execPath,
-    args: (port, persist, inspectorPort) => [
-      WRANGLER_JS,
-      'dev',
-      '--config',
-      config,
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspectorPort),
-      '--persist-to',
-      persist,
-      '--show-interactive-dev-session=false',
-      '--log-level',
-      process.env.BENCH_LOG_LEVEL ?? 'warn',
-      ...extraArgs,
-    ],
+    args: (port, persist, inspectorPort) => {
+      // Anything to set up in the fresh state folder first (Gatehouse: its D1 migrations).
+      prepare?.(persist);
+      return [
+        WRANGLER_JS,
+        'dev',
+        '--config',
+        config,
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--inspector-port',
+        String(inspectorPort),
+        '--persist-to',
+        persist,
+        '--show-interactive-dev-session=false',
+        '--log-level',
+        process.env.BENCH_LOG_LEVEL ?? 'warn',
+        ...extraArgs,
+      ];
+    },
   });
 }

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, startServer, WRANGLER_JS, wranglerDev } from './servers.mjs';
+import { ROOT, WRANGLER_JS, wranglerDev } from './servers.mjs';
 
 export const WORK = join(ROOT, 'bench', '.work');
 
@@ -42,12 +42,11 @@ export async function writeGatehouseConfig() {
 
 export async function startGatehouse() {
   const config = await writeGatehouseConfig();
-  return startServer({
-    name: 'gatehouse',
+  return wranglerDev('gatehouse', {
     cwd: ROOT,
+    config,
     readyPath: '/assets/app.css',
-    command: process.execPath,
-    args: (port, persist, inspectorPort) => {
+    prepare(persist) {
       const migrate = spawnSync(
         process.execPath,
         [
@@ -66,21 +65,6 @@ export async function startGatehouse() {
       );
       if (migrate.status !== 0)
         throw new Error(`Applying D1 migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
-      return [
-        WRANGLER_JS,
-        'dev',
-        '--config',
-        config,
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--inspector-port',
-        String(inspectorPort),
-        '--persist-to',
-        persist,
-        '--show-interactive-dev-session=false',
-      ];
     },
   });
 }
