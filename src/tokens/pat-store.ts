@@ -154,7 +154,18 @@ export async function evictPersonalAccessTokenCache(
     .prepare('SELECT token_hash FROM personal_access_tokens WHERE user_id = ?')
     .bind(userId)
     .all<{ token_hash: string }>();
-  await Promise.all(results.map((r) => kv.delete(cacheKey(r.token_hash))));
+  await evictPersonalAccessTokens(
+    kv,
+    results.map((r) => r.token_hash),
+  );
+}
+
+/** Drops the cached verifications of these token hashes (for rows that may no longer exist). */
+export async function evictPersonalAccessTokens(
+  kv: KVNamespace,
+  tokenHashes: readonly string[],
+): Promise<void> {
+  await Promise.all(tokenHashes.map((h) => kv.delete(cacheKey(h))));
 }
 
 export interface VerifiedPersonalAccessToken {
