@@ -84,7 +84,7 @@ export async function redeemAuthorizationCode(
       accessScope: row.scope,
       parentHash: null,
     },
-    {
+    async () => ({
       statement: db
         .prepare(
           `UPDATE oauth_authorization_codes SET consumed_at = ?, redeemed_by = ?
@@ -96,7 +96,7 @@ export async function redeemAuthorizationCode(
         sql: 'EXISTS (SELECT 1 FROM oauth_authorization_codes WHERE code_hash = ? AND redeemed_by = ?)',
         args: [codeHash, nonce],
       },
-    },
+    }),
   );
   if (issued.outcome === 'not_spent') {
     // Another request spent it between our read and this write: that is a replay too.
