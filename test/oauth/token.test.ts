@@ -64,9 +64,31 @@ describe('POST /oauth2/token — authorization_code (RFC 6749 §4.1.3)', () => {
     expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(true);
     const grant = await env.DB.prepare('SELECT revoked_at FROM oauth_grants WHERE id = ?')
       .bind(grantId)
-      .first();
-    expect(grant?.revoked_at).not.toBeNull();
+      .first<{ revoked_at: number | null }>();
+    expect(grant).toEqual({ revoked_at: expect.any(Number) });
     expect(await errorOf(await refresh(app, a.client.client_id, first.refresh_token))).toBe('invalid_grant');
+  });
+
+  it("lets no other client end the victim's grant by replaying a spent code", async () => {
+    const app = createTestApp();
+    const a = await authorizedCode(app);
+    const first = (await (await redeem(app, a)).json()) as TokenSet;
+    const attacker = await registerClient(app, { redirect_uris: ['https://attacker.example/cb'] });
+    const replay = await tokenRequest(app, {
+      grant_type: 'authorization_code',
+      code: a.code,
+      code_verifier: 'w'.repeat(43),
+      redirect_uri: 'https://attacker.example/cb',
+      client_id: attacker.client_id,
+    });
+    expect(await errorOf(replay)).toBe('invalid_grant');
+    const grantId = await grantIdOf(a.code);
+    expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(false);
+    const grant = await env.DB.prepare('SELECT revoked_at FROM oauth_grants WHERE id = ?')
+      .bind(grantId)
+      .first<{ revoked_at: number | null }>();
+    expect(grant).toEqual({ revoked_at: null });
+    expect((await refresh(app, a.client.client_id, first.refresh_token)).status).toBe(200);
   });
 
   it('gives exactly one success to 20 parallel redemptions of one code', async () => {
