@@ -5,10 +5,12 @@ import {
   revokeAllPersonalAccessTokensStatement,
 } from '../tokens/pat-store';
 import { andGuard, type BatchGuard } from './batch-guard';
+import { endResetLinksStatement } from './email-tokens';
 import { deleteAllSessionsStatement } from './sessions';
 
 /**
- * Everything that must end when a person's password changes (reset or change): every session.
+ * Everything that must end when a person's password changes (reset or change): every session and
+ * every outstanding reset link.
  * Modules that hold other credentials (grants, personal access tokens) add their statements here,
  * so the whole cut-off runs in one D1 batch with the password update. Every statement must AND the
  * `guard` (when given) into its WHERE clause, so that it runs only if the batch's consuming
@@ -22,6 +24,7 @@ export function endAllCredentialsStatements(
 ): D1PreparedStatement[] {
   return [
     deleteAllSessionsStatement(db, userId, guard),
+    endResetLinksStatement(db, userId, now, guard),
     revokeAllPersonalAccessTokensStatement(db, userId, now, guard),
     ...revokeAllGrantsStatements(db, userId, now, guard),
   ];
@@ -84,6 +87,17 @@ export function endOwnedAppsStatements(
       .prepare(`DELETE FROM oauth_clients WHERE owner_user_id = ? AND registration_type = 'app'${g.sql}`)
       .bind(ownerUserId, ...g.args),
   ];
+}
+
+/**
+ * A guard that holds only while the account's email was never verified, for the statements that undo
+ * what an address squatter may have set up before the real owner recovered the account.
+ */
+export function neverVerifiedGuard(userId: string, guard: BatchGuard): BatchGuard {
+  return {
+    sql: `${guard.sql} AND EXISTS (SELECT 1 FROM users WHERE id = ? AND email_verified_at IS NULL)`,
+    args: [...guard.args, userId],
+  };
 }
 
 /** The KV half of {@link endOwnedAppsStatements}, given the batch result of its first statement. */

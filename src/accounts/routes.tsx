@@ -20,7 +20,13 @@ import { auditMetaOf, auditStatement } from './audit';
 import { consumeEmailToken, issueEmailToken, isTokenShaped, peekEmailToken } from './email-tokens';
 import { createMailer } from './mailer';
 import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from './passwords';
-import { afterAllCredentialsEnded, endAllCredentialsStatements } from './revoke-all';
+import {
+  afterAllCredentialsEnded,
+  afterOwnedAppsEnded,
+  endAllCredentialsStatements,
+  endOwnedAppsStatements,
+  neverVerifiedGuard,
+} from './revoke-all';
 import { endSession, loadSession, startSession } from './sessions';
 import {
   findUserByEmail,
@@ -348,8 +354,11 @@ export function accountRoutes(): Hono<AppEnv> {
     const passwordHash = await hashPassword(password);
     const now = nowSeconds(c);
     const db = c.env.DB;
-    // Following the link proves the address too.
+    // Following the link proves the address too. An account that was never verified may have been
+    // created by someone else with this address (pre-account-hijacking): its apps go, with every
+    // connection to them, before the address is marked verified in the same batch.
     const consumed = await consumeEmailToken(db, 'reset_password', token, now, (t, guard) => [
+      ...endOwnedAppsStatements(db, t.userId, now, neverVerifiedGuard(t.userId, guard)),
       setPasswordStatement(db, t.userId, passwordHash, now, guard),
       markEmailVerifiedStatement(db, t.userId, t.email, now, guard),
       ...endAllCredentialsStatements(db, t.userId, now, guard),
@@ -361,6 +370,7 @@ export function accountRoutes(): Hono<AppEnv> {
         400,
       );
     }
+    await afterOwnedAppsEnded(c.env.CACHE, consumed.effects[0], c.var.config.accessTokenTtlSeconds);
     await afterAllCredentialsEnded(c.env, consumed.userId);
     c.set('session', null);
     return c.redirect('/login?notice=password_reset', 303);
