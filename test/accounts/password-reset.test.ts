@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/accounts/passwords';
+import { createApp } from '../../src/app';
+import type { Env } from '../../src/env';
 import { createApp as createOAuthApp } from '../../src/oauth/apps';
 import { createPersonalAccessToken } from '../../src/tokens/pat-store';
 import { hasRevocationMarker } from '../../src/tokens/revocation';
@@ -40,14 +42,16 @@ describe('POST /forgot-password', () => {
     expect(row?.ttl).toBe(3600);
   });
 
-  it('answers an unknown email exactly like a known one and sends nothing', async () => {
+  it('answers an unknown email exactly like a known one (status, headers, cookies, body) and sends nothing', async () => {
     const app = createTestApp();
     const user = await createUser();
     const answer = async (email: string) => {
       const browser = new IpBrowser(app);
       const { csrf } = await browser.page('/forgot-password');
       const res = await browser.postForm('/forgot-password', { email, csrf_token: csrf });
-      return { status: res.status, body: (await res.text()).replaceAll(csrf, 'CSRF') };
+      const headers = [...res.headers].filter(([name]) => name !== 'set-cookie');
+      const cookies = res.headers.getSetCookie().map((c) => c.replace(/=[^;]*/, '=VALUE'));
+      return { status: res.status, headers, cookies, body: (await res.text()).replaceAll(csrf, 'CSRF') };
     };
     const nobody = uniqueEmail('nobody');
     const unknown = await answer(nobody);
@@ -55,6 +59,51 @@ describe('POST /forgot-password', () => {
     expect(unknown.status).toBe(200);
     expect(await outboxFor(nobody)).toHaveLength(0);
     expect(await outboxFor(user.email)).toHaveLength(1);
+  });
+
+  it('takes the same path before answering whether the account exists: no D1 call depends on it', async () => {
+    const user = await createUser();
+    const app = createApp();
+    const prepared = async (email: string) => {
+      let calls = 0;
+      const db = new Proxy(env.DB, {
+        get(target, prop) {
+          if (prop === 'prepare') calls += 1;
+          const value = Reflect.get(target, prop);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const testEnv = { ...env, DB: db } as Env;
+      const browser = new IpBrowser(createTestApp({ env: { DB: db } }));
+      const { csrf } = await browser.page('/forgot-password');
+      const deferred: Promise<unknown>[] = [];
+      const headers = new Headers({
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        'cf-connecting-ip': browser.ip,
+      });
+      calls = 0;
+      const res = await app.fetch(
+        new Request('http://localhost/forgot-password', {
+          method: 'POST',
+          headers,
+          body: new URLSearchParams({ email, csrf_token: csrf }).toString(),
+        }),
+        testEnv,
+        {
+          waitUntil: (p: Promise<unknown>) => deferred.push(p),
+          passThroughOnException() {},
+          props: {},
+        } as never,
+      );
+      const before = calls;
+      await Promise.allSettled(deferred);
+      return { status: res.status, before };
+    };
+    const known = await prepared(user.email);
+    const unknown = await prepared(uniqueEmail('nobody'));
+    expect(known).toEqual(unknown);
+    expect(known.status).toBe(200);
   });
 
   it('refuses a malformed or duplicated email with 400', async () => {
