@@ -4,7 +4,7 @@ import { readForm } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
 import { clientIp, nowSeconds, publicOrigin, userAgent } from '../http/context';
 import { csrfToken, requireCsrf } from '../http/csrf';
-import { enforceRateLimit } from '../http/rate-limit';
+import { enforcePasswordGuessLimits, enforceRateLimit } from '../http/rate-limit';
 import { safeReturnTo } from '../http/return-to';
 import {
   ForgotPasswordPage,
@@ -162,8 +162,7 @@ export function accountRoutes(): Hono<AppEnv> {
     const rawEmail = form.get('email') ?? '';
     const password = form.get('password') ?? '';
     const email = normalizeEmail(rawEmail);
-    await enforceRateLimit(c.env.RL_SIGNIN, `ip:${clientIp(c)}`);
-    await enforceRateLimit(c.env.RL_SIGNIN, `account:${email ?? rawEmail.slice(0, 254).toLowerCase()}`);
+    await enforcePasswordGuessLimits(c.env, clientIp(c), email ?? rawEmail.slice(0, 254).toLowerCase());
     const user = email && form.duplicated.length === 0 ? await findUserByEmail(c.env.DB, email) : null;
     const ok = await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), user?.passwordHash);
     if (!user || !ok) {

@@ -14,14 +14,14 @@ import { readForm } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
 import { clientIp, nowSeconds, userAgent } from '../http/context';
 import { csrfToken, requireCsrf } from '../http/csrf';
-import { enforceRateLimit } from '../http/rate-limit';
+import { enforcePasswordGuessLimits } from '../http/rate-limit';
 import { AccountSettingsPage, DELETE_CONFIRMATION } from '../ui/account-settings-page';
 import { sessionOrRedirect } from './require-session';
 
 const FORM_LIMIT = 4 * 1024;
 
 async function passwordMatches(c: AppContext, session: SessionState, password: string): Promise<boolean> {
-  await enforceRateLimit(c.env.RL_SIGNIN, `account:${session.user.email}`);
+  await enforcePasswordGuessLimits(c.env, clientIp(c), session.user.email);
   const row = await c.env.DB.prepare('SELECT password_hash FROM users WHERE id = ?')
     .bind(session.user.id)
     .first<{ password_hash: string }>();
