@@ -74,7 +74,6 @@ describe('faults: POST /signup', () => {
     // Before the user row: nothing; from it on: a whole account.
     expect(outcomes[0]).toBe('nothing');
     expect(outcomes.at(-1)).toBe('account');
-    vi.restoreAllMocks();
   });
 });
 
@@ -105,7 +104,6 @@ describe('faults: POST /verify-email', () => {
     );
     expect(res.status).toBe(200);
     expect((await userRow(email))!.email_verified_at).not.toBeNull();
-    vi.restoreAllMocks();
   });
 });
 
@@ -149,7 +147,6 @@ describe('faults: POST /reset-password', () => {
     expect(res.headers.get('location')).toBe('/login?notice=password_reset');
     // The peek and the batch (calls 1–2) change nothing when they fail; only the follow-up reads do.
     expect(postCommit.every((k) => k >= 3)).toBe(true);
-    vi.restoreAllMocks();
   });
 });
 
@@ -171,6 +168,5 @@ describe('faults: POST /login', () => {
       async ({ res }) => expectUnavailable(res, 'page'),
     );
     expect(res.status).toBe(303);
-    vi.restoreAllMocks();
   });
 });
