@@ -1,5 +1,7 @@
 import type { User } from '../accounts/users';
 import { CsrfField, Layout, NewPasswordField, Notice } from './layout';
+import type { ProviderChoice } from './provider-buttons';
+import { type LinkedIdentityView, SignInMethods } from './sign-in-methods';
 
 export const DELETE_CONFIRMATION = 'delete my account';
 
@@ -9,6 +11,11 @@ export function AccountSettingsPage(props: {
   user: User;
   error?: string | undefined;
   notice?: string | undefined;
+  signInMethods?: {
+    hasPassword: boolean;
+    identities: readonly LinkedIdentityView[];
+    linkable: readonly ProviderChoice[];
+  };
 }) {
   return (
     <Layout
@@ -20,6 +27,7 @@ export function AccountSettingsPage(props: {
       <h1>Account</h1>
       {props.error ? <Notice kind="error">{props.error}</Notice> : null}
       {props.notice ? <Notice kind="success">{props.notice}</Notice> : null}
+      {props.signInMethods ? <SignInMethods csrfToken={props.csrfToken} {...props.signInMethods} /> : null}
       <h2 id="password-heading">Change your password</h2>
       <form
         method="post"

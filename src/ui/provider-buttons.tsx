@@ -1,0 +1,37 @@
+import { CsrfField } from './layout';
+
+export interface ProviderChoice {
+  id: string;
+  name: string;
+}
+
+/**
+ * One button per sign-in provider; each is a POST form (with the CSRF token) so that no other site
+ * can start a sign-in in this browser. Renders nothing when no provider is configured.
+ */
+export function ProviderButtons(props: {
+  providers: readonly ProviderChoice[];
+  csrfToken: string;
+  returnTo?: string | undefined;
+  verb: 'Sign in' | 'Sign up';
+}) {
+  if (props.providers.length === 0) return null;
+  return (
+    <section class="providers" aria-labelledby="providers-heading">
+      <h2 id="providers-heading" class="providers-heading">
+        {props.verb === 'Sign in' ? 'Or sign in with' : 'Or sign up with'}
+      </h2>
+      {props.providers.map((p) => (
+        <form method="post" action={`/auth/${p.id}/start`} class="provider">
+          <CsrfField token={props.csrfToken} />
+          {props.returnTo && props.returnTo !== '/' ? (
+            <input type="hidden" name="return_to" value={props.returnTo} />
+          ) : null}
+          <button type="submit" class="secondary">
+            Continue with {p.name}
+          </button>
+        </form>
+      ))}
+    </section>
+  );
+}
