@@ -9,6 +9,7 @@ import {
   type ExternalIdentity,
   httpOptions,
   type ProviderIo,
+  providerFetch,
 } from './oauth-support';
 import type { CallbackCheck, StartedAuthorization } from './oidc-client';
 import type { GithubProvider } from './provider-config';
@@ -53,14 +54,13 @@ export async function startGithub(
 }
 
 async function api(path: string, accessToken: string, io: ProviderIo): Promise<unknown> {
-  const response = await io.fetch(`${API}${path}`, {
+  const response = await providerFetch(io, `${API}${path}`, {
     headers: {
       Authorization: `Bearer ${accessToken}`,
       Accept: 'application/vnd.github+json',
       'X-GitHub-Api-Version': '2022-11-28',
       'User-Agent': 'Gatehouse',
     },
-    signal: AbortSignal.timeout(8000),
   });
   if (response.status >= 500) throw new IdentityError('provider_unavailable');
   if (!response.ok) throw new IdentityError('provider_error');

@@ -23,10 +23,24 @@ export interface ProviderIo {
 /** Outbound calls to a provider give up after this long; the person sees `provider_unavailable`. */
 const PROVIDER_TIMEOUT_MS = 8000;
 
+/** A request to the provider did not get an answer (refused, reset, timed out). */
+class ProviderUnreachable extends Error {
+  override readonly name = 'ProviderUnreachable';
+}
+
+/** `fetch` to a provider, with its transport failures marked so they read as "unavailable". */
+export function providerFetch(io: ProviderIo, url: string, init: RequestInit): Promise<Response> {
+  return io
+    .fetch(url, { ...init, signal: init.signal ?? AbortSignal.timeout(PROVIDER_TIMEOUT_MS) })
+    .catch((err: unknown) => {
+      throw new ProviderUnreachable('provider unreachable', { cause: err });
+    });
+}
+
 /** The transport options every oauth4webapi call gets: our fetch, a timeout, the loopback rule. */
 export function httpOptions(io: ProviderIo) {
   return {
-    [oauth.customFetch]: (url: string, init: RequestInit) => io.fetch(url, init),
+    [oauth.customFetch]: (url: string, init: RequestInit) => providerFetch(io, url, init),
     [oauth.allowInsecureRequests]: io.allowHttpLoopback,
     signal: () => AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
   };
@@ -35,12 +49,6 @@ export function httpOptions(io: ProviderIo) {
 /** oauth4webapi's clock offset, so validations use the app's (injectable) clock. */
 export function clockSkewSeconds(io: ProviderIo): number {
   return Math.round((io.nowMs - Date.now()) / 1000);
-}
-
-function isNetworkFailure(err: unknown): boolean {
-  if (err instanceof DOMException) return err.name === 'TimeoutError' || err.name === 'AbortError';
-  // fetch() rejects with a plain TypeError; oauth4webapi's own argument errors carry an ERR_ code.
-  return err instanceof TypeError && !('code' in err);
 }
 
 /**
@@ -63,6 +71,6 @@ export function classifyProviderError(err: unknown): IdentityError {
   if (err instanceof oauth.UnsupportedOperationError || err instanceof oauth.WWWAuthenticateChallengeError) {
     return new IdentityError('invalid_response', { cause: err });
   }
-  if (isNetworkFailure(err)) return new IdentityError('provider_unavailable', { cause: err });
+  if (err instanceof ProviderUnreachable) return new IdentityError('provider_unavailable', { cause: err });
   throw err;
 }

@@ -139,7 +139,22 @@ export async function completeOidc(
     await oauth.validateApplicationLevelSignature(as, response, httpOptions(io));
     const claims = oauth.getValidatedIdTokenClaims(result);
     if (!claims) throw new IdentityError('invalid_response');
-    return identityFromClaims(provider, claims);
+    if (claims.email !== undefined || isEntra(provider) || !as.userinfo_endpoint) {
+      return identityFromClaims(provider, claims);
+    }
+    // OpenID Connect Core §5.4: with an access token, the email scope's claims may come only from
+    // the UserInfo endpoint; its `sub` must be the ID token's (checked by oauth4webapi).
+    const info = await oauth.processUserInfoResponse(
+      as,
+      client,
+      claims.sub,
+      await oauth.userInfoRequest(as, client, result.access_token, httpOptions(io)),
+    );
+    return identityFromClaims(provider, {
+      ...claims,
+      email: info.email,
+      email_verified: info.email_verified,
+    });
   } catch (err) {
     throw classifyProviderError(err);
   }

@@ -98,7 +98,6 @@ export function identityRoutes(): Hono<AppEnv> {
     let provider: AuthProvider | undefined;
     try {
       provider = providerById(c, c.req.param('provider'));
-      await enforceRateLimit(c.env.RL_SIGNIN, `ip:${clientIp(c)}`);
       const intent = form.get('intent') === 'link' ? 'link' : 'signin';
       const session = intent === 'link' ? await loadSession(c) : null;
       if (intent === 'link' && !session) return c.redirect('/login?return_to=%2Fsettings%2Faccount', 303);
@@ -126,6 +125,8 @@ export function identityRoutes(): Hono<AppEnv> {
     let returnTo = '/';
     try {
       provider = providerById(c, c.req.param('provider'));
+      // Each callback costs a token request (and maybe a JWKS fetch) at the provider.
+      await enforceRateLimit(c.env.RL_AUTHORIZE, `idp:${clientIp(c)}`);
       const flow = await takeFlowCookie(c);
       if (!flow) throw new IdentityError('flow_expired');
       returnTo = flow.returnTo;

@@ -45,9 +45,9 @@ process.on('exit', () => {
  * children together.
  */
 export async function startDevServer(
-  options: { vars?: Record<string, string>; timeoutMs?: number } = {},
+  options: { vars?: Record<string, string>; timeoutMs?: number; port?: number } = {},
 ): Promise<DevServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const persist = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
   const varArgs = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   const child = spawn('npm', ['run', 'dev', '--', ...varArgs], {
