@@ -126,7 +126,7 @@ export function setPasswordStatement(
  * a `pbkdf2-sha256$…` string), so the account signs in only through its identities until a reset
  * link sets a password.
  */
-export const NO_PASSWORD = '';
+const NO_PASSWORD = '';
 
 /**
  * Inserts an account without a password, as a statement for a batch (its identity goes in the same

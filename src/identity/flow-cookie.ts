@@ -9,8 +9,8 @@ import { base64url, fromBase64url, hmacBase64url, timingSafeEqual } from '../tok
  * so a callback is accepted only in the browser that began the flow (RFC 9700 §4.7, OpenID Connect
  * Core §15.5.2). SameSite=Lax is enough: the provider sends the browser back with a top-level GET.
  */
-export const FLOW_COOKIE = '__Host-gh_idp';
-export const FLOW_TTL_SECONDS = 600;
+const FLOW_COOKIE = '__Host-gh_idp';
+const FLOW_TTL_SECONDS = 600;
 
 export type FlowIntent = 'signin' | 'link';
 

@@ -47,7 +47,7 @@ export interface IdentityRequest {
 }
 
 /** The operator's restrictions for this provider; throws when the identity is outside them. */
-export function enforceRestrictions(provider: AuthProvider, identity: ExternalIdentity): void {
+function enforceRestrictions(provider: AuthProvider, identity: ExternalIdentity): void {
   if (provider.allowedEmailDomains.length === 0) return;
   const domain = identity.email?.slice(identity.email.lastIndexOf('@') + 1);
   if (!identity.emailVerified || !domain || !provider.allowedEmailDomains.includes(domain)) {

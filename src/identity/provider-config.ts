@@ -6,7 +6,7 @@ import { ConfigError, type Environment } from '../config';
  * `AUTH_PROVIDER_<ID>_SECRET`. `google` and `entra` are OpenID Connect presets (the issuer is known);
  * `oidc` names its issuer; `github` is plain OAuth 2.0 plus GitHub's user API.
  */
-export type AuthProviderType = 'oidc' | 'google' | 'entra' | 'github';
+type AuthProviderType = 'oidc' | 'google' | 'entra' | 'github';
 
 interface ProviderBase {
   /** Lower-case id from the operator; appears in `/auth/<id>/…` and in the secret's name. */
@@ -42,10 +42,10 @@ export interface IdentityConfig {
   readonly passwordSignup: boolean;
 }
 
-export const GOOGLE_ISSUER = 'https://accounts.google.com';
+const GOOGLE_ISSUER = 'https://accounts.google.com';
 export const ENTRA_ORIGIN = 'https://login.microsoftonline.com';
 /** Entra's multi-tenant endpoints; their metadata names the issuer `…/{tenantid}/v2.0`. */
-export const ENTRA_MULTI_TENANT = new Set(['common', 'organizations', 'consumers']);
+const ENTRA_MULTI_TENANT = new Set(['common', 'organizations', 'consumers']);
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TENANT_DOMAIN = /^(?=.{4,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/;
 const EMAIL_DOMAIN = /^(?=.{3,253}$)([a-z0-9-]{1,63}\.)+[a-z0-9-]{2,63}$/;

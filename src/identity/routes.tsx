@@ -34,7 +34,7 @@ import type { AuthProvider } from './provider-config';
 
 const FORM_LIMIT = 4 * 1024;
 /** Holds the random value a mailed link also needs, so the link works only in this browser. */
-export const LINK_BROWSER_COOKIE = '__Host-gh_link';
+const LINK_BROWSER_COOKIE = '__Host-gh_link';
 
 function providerById(c: AppContext, id: string): AuthProvider {
   const provider = c.var.config.identity.providers.find((p) => p.id === id);
@@ -43,7 +43,7 @@ function providerById(c: AppContext, id: string): AuthProvider {
 }
 
 /** The redirect URI to register at the provider: `<PUBLIC_URL>/auth/<id>/callback`. */
-export function redirectUriFor(c: AppContext, provider: AuthProvider): string {
+function redirectUriFor(c: AppContext, provider: AuthProvider): string {
   return `${publicOrigin(c)}/auth/${provider.id}/callback`;
 }
 
