@@ -285,6 +285,24 @@ describe('sign in with an OpenID provider, against oidc-provider and the real `n
     expect(idp.tokenRequests).toBe(before);
   });
 
+  it('checks the RFC 9207 iss parameter that oidc-provider sends: another issuer, or none, is refused', async () => {
+    for (const tamper of [
+      (u: URL) => u.searchParams.set('iss', 'http://127.0.0.1:1'),
+      (u: URL) => u.searchParams.delete('iss'),
+    ]) {
+      const browser = new BrowserLike(server.url);
+      const email = unique('idp-iss');
+      idp.nextAccount = { sub: `iss-${email}`, email, email_verified: true };
+      const callback = new URL(await throughProvider(browser, 'test'));
+      expect(callback.searchParams.get('iss')).toBe(idp.issuer);
+      tamper(callback);
+      const res = await browser.get(callback.href);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('x-gatehouse-error')).toBe('invalid_response');
+      expect(browser.cookies.get(SESSION)).toBeUndefined();
+    }
+  });
+
   it('refuses a callback in a browser that did not start the sign-in (login CSRF)', async () => {
     const victim = new BrowserLike(server.url);
     const attacker = new BrowserLike(server.url);
