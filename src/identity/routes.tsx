@@ -5,7 +5,7 @@ import { isTokenShaped } from '../accounts/email-tokens';
 import { createMailer } from '../accounts/mailer';
 import { sendVerification, signInChoices } from '../accounts/routes';
 import { loadSession, startSession } from '../accounts/sessions';
-import { markEmailVerifiedStatement } from '../accounts/users';
+import { markEmailVerifiedStatement, type User } from '../accounts/users';
 import { readForm } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
 import { clientIp, nowSeconds, publicOrigin, userAgent } from '../http/context';
@@ -143,17 +143,17 @@ export function identityRoutes(): Hono<AppEnv> {
         flow,
         ioOf(c),
       );
-      const session = await loadSession(c);
-      if (flow.intent === 'link' && session?.user.id !== flow.userId) throw new IdentityError('flow_expired');
+      let sessionUser: User | null = null;
+      if (flow.intent === 'link') {
+        // Linking needs the very account that started it to be signed in still.
+        const session = await loadSession(c);
+        if (!session || session.user.id !== flow.userId) throw new IdentityError('flow_expired');
+        sessionUser = session.user;
+      }
       const meta = auditMetaOf(c);
       const outcome = await resolveIdentity(
         c.env.DB,
-        {
-          provider,
-          identity,
-          intent: flow.intent,
-          sessionUser: flow.intent === 'link' ? session!.user : null,
-        },
+        { provider, identity, intent: flow.intent, sessionUser },
         meta,
       );
       switch (outcome.kind) {

@@ -37,6 +37,8 @@ describe('GitHub (OAuth 2.0 and the emails API)', () => {
     const fetch = stubFetch({
       'https://github.com/login/oauth/access_token': async (_u, init) => {
         seen.token = new URLSearchParams(String(init?.body));
+        // GitHub answers a bad code with 200 and an error body.
+        if (seen.token.get('code') !== 'abc') return json({ error: 'bad_verification_code' });
         return json({ access_token: 'gho_test', token_type: 'bearer', scope: 'read:user,user:email' });
       },
       'https://api.github.com/user': (_u, init) => {
@@ -84,6 +86,31 @@ describe('GitHub (OAuth 2.0 and the emails API)', () => {
     const state = (await start(browser, 'gh')).searchParams.get('state')!;
     expect((await browser.get(`/auth/gh/callback?code=abc&state=${state}`)).status).toBe(303);
     expect((await browser.page('/')).html).toContain('not verified');
+  });
+
+  it('answers every hostile callback with the sign-in page and 400, never a 5xx, and signs no one in', async () => {
+    const { app } = github([{ email: uniqueEmail('gh-hostile'), primary: true, verified: true }]);
+    // The code is the one the stand-in accepts, so each refusal is Gatehouse's own check.
+    const hostile = (state: string) => [
+      `code=abc&code=abc&state=${state}`,
+      `code=abc&state=${state}&state=${state}`,
+      `state=${state}`,
+      `code=${'x'.repeat(20_000)}&state=${state}`,
+      `code=abc%00%0d%0a&state=${state}`,
+      `code=abc&state=${state}x`,
+      `code=abc&state=${state}&response=eyJ`,
+      `code=abc&state=${state}&id_token=eyJ`,
+      'code=abc',
+      '',
+    ];
+    for (let i = 0; i < hostile(':').length; i++) {
+      const browser = new Browser(app);
+      const state = (await start(browser, 'gh')).searchParams.get('state')!;
+      const query = hostile(state)[i]!;
+      const res = await browser.get(`/auth/gh/callback?${query}`);
+      expect(res.status, query.slice(0, 60)).toBe(400);
+      expect(browser.cookies.has('__Host-gh_session'), query.slice(0, 60)).toBe(false);
+    }
   });
 
   it('shows the cancellation page when the person declines at GitHub', async () => {
