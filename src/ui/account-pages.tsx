@@ -39,7 +39,12 @@ export function SignupPage(
           <button type="submit">Create account</button>
         </form>
       ) : null}
-      <ProviderButtons providers={props.providers ?? []} csrfToken={props.csrfToken} verb="Sign up" />
+      <ProviderButtons
+        providers={props.providers ?? []}
+        csrfToken={props.csrfToken}
+        verb="Sign up"
+        alternative={passwordSignup}
+      />
       <p>
         Already have an account? <a href="/login">Sign in</a>
       </p>

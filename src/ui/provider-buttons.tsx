@@ -14,12 +14,15 @@ export function ProviderButtons(props: {
   csrfToken: string;
   returnTo?: string | undefined;
   verb: 'Sign in' | 'Sign up';
+  /** False when the buttons are the only way in (no password form above them). */
+  alternative?: boolean;
 }) {
   if (props.providers.length === 0) return null;
+  const heading = props.alternative === false ? `${props.verb} with` : `Or ${props.verb.toLowerCase()} with`;
   return (
     <section class="providers" aria-labelledby="providers-heading">
       <h2 id="providers-heading" class="providers-heading">
-        {props.verb === 'Sign in' ? 'Or sign in with' : 'Or sign up with'}
+        {heading}
       </h2>
       {props.providers.map((p) => (
         <form method="post" action={`/auth/${p.id}/start`} class="provider">

@@ -46,6 +46,7 @@ describe('provider buttons on the sign-in and sign-up pages', () => {
     const { html, csrf } = await browser.page('/signup');
     expect(html).not.toContain('name="password"');
     expect(html).toContain('Continue with Corp SSO');
+    expect(html).toContain('>Sign up with</h2>');
     const res = await browser.postForm('/signup', {
       email: uniqueEmail('nosignup'),
       password: 'a long enough password',
