@@ -19,7 +19,10 @@ export type AuditKind =
   | 'app_connected'
   | 'app_revoked'
   | 'signed_out_everywhere'
-  | 'account_deleted';
+  | 'account_deleted'
+  | 'identity_linked'
+  | 'identity_link_requested'
+  | 'identity_unlinked';
 
 export interface AuditMeta {
   ip: string;

@@ -4,6 +4,7 @@ import { readForm } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
 import { clientIp, nowSeconds, publicOrigin, userAgent } from '../http/context';
 import { csrfToken, requireCsrf } from '../http/csrf';
+import { AppError } from '../http/errors';
 import { enforcePasswordGuessLimits, enforceRateLimit } from '../http/rate-limit';
 import { safeReturnTo } from '../http/return-to';
 import {
@@ -42,7 +43,7 @@ function noStore(c: AppContext) {
   c.header('Cache-Control', 'no-store');
 }
 
-async function sendVerification(c: AppContext, userId: string, email: string): Promise<void> {
+export async function sendVerification(c: AppContext, userId: string, email: string): Promise<void> {
   const token = await issueEmailToken(c.env.DB, 'verify_email', userId, email, nowSeconds(c));
   const link = `${publicOrigin(c)}/verify-email?token=${token}`;
   const { config, deps } = c.var;
@@ -52,6 +53,12 @@ async function sendVerification(c: AppContext, userId: string, email: string): P
     text: `Confirm your email address by opening this link within 24 hours:\n\n${link}\n\nIf you did not create an account, ignore this message.`,
     links: [link],
   });
+}
+
+/** The operator's sign-in providers for the sign-in and sign-up pages (none: the pages as before). */
+export function signInChoices(c: AppContext) {
+  const { providers, passwordSignup } = c.var.config.identity;
+  return { providers: providers.map((p) => ({ id: p.id, name: p.name })), passwordSignup };
 }
 
 const homeNotices: Record<string, string | undefined> = {
@@ -93,13 +100,22 @@ export function accountRoutes(): Hono<AppEnv> {
   app.get('/signup', async (c) => {
     noStore(c);
     if (await loadSession(c)) return c.redirect('/', 303);
-    return c.html(<SignupPage serviceName={c.var.config.serviceName} csrfToken={await csrfToken(c)} />);
+    return c.html(
+      <SignupPage
+        serviceName={c.var.config.serviceName}
+        csrfToken={await csrfToken(c)}
+        {...signInChoices(c)}
+      />,
+    );
   });
 
   app.post('/signup', async (c) => {
     noStore(c);
     const form = await readForm(c.req.raw, FORM_LIMIT);
     await requireCsrf(c, form);
+    if (!c.var.config.identity.passwordSignup) {
+      throw new AppError('forbidden', 'Accounts are created by signing in with a provider here.');
+    }
     await enforceRateLimit(c.env.RL_SIGNUP, `ip:${clientIp(c)}`);
     const rawEmail = form.get('email') ?? '';
     const password = form.get('password') ?? '';
@@ -110,6 +126,7 @@ export function accountRoutes(): Hono<AppEnv> {
           csrfToken={await csrfToken(c)}
           email={rawEmail.slice(0, 254)}
           error={error}
+          {...signInChoices(c)}
         />,
         status,
       );
@@ -141,6 +158,7 @@ export function accountRoutes(): Hono<AppEnv> {
         serviceName={c.var.config.serviceName}
         csrfToken={await csrfToken(c)}
         returnTo={returnTo}
+        providers={signInChoices(c).providers}
         notice={
           notice === 'password_reset'
             ? 'Your password was changed. Sign in with the new one.'
@@ -174,6 +192,7 @@ export function accountRoutes(): Hono<AppEnv> {
           returnTo={returnTo}
           email={rawEmail.slice(0, 254)}
           error="The email or password is incorrect."
+          providers={signInChoices(c).providers}
         />,
         401,
       );

@@ -9,16 +9,23 @@ import {
   signOutEverywhereStatements,
 } from '../accounts/revoke-all';
 import { endSession, type SessionState, startSession } from '../accounts/sessions';
-import { setPasswordStatement } from '../accounts/users';
+import { setPasswordStatement, userHasPassword } from '../accounts/users';
 import { readForm } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
 import { clientIp, nowSeconds, userAgent } from '../http/context';
 import { csrfToken, requireCsrf } from '../http/csrf';
 import { enforcePasswordGuessLimits } from '../http/rate-limit';
+import { listIdentities } from '../identity/identity-store';
 import { AccountSettingsPage, DELETE_CONFIRMATION } from '../ui/account-settings-page';
 import { sessionOrRedirect } from './require-session';
 
 const FORM_LIMIT = 4 * 1024;
+
+const accountNotices: Record<string, string | undefined> = {
+  password_changed: 'Your password was changed. Other devices were signed out.',
+  identity_linked: 'The sign-in provider is linked. You can sign in with it from now on.',
+  identity_unlinked: 'The sign-in provider is unlinked.',
+};
 
 async function passwordMatches(c: AppContext, session: SessionState, password: string): Promise<boolean> {
   await enforcePasswordGuessLimits(c.env, clientIp(c), session.user.email);
@@ -39,11 +46,21 @@ export function accountSettingsRoutes(): Hono<AppEnv> {
     status: 200 | 400 | 401 = 200,
   ) {
     c.header('Cache-Control', 'no-store');
+    const providers = c.var.config.identity.providers;
+    const identities = await listIdentities(c.env.DB, session.user.id);
+    const nameOf = (id: string) => providers.find((p) => p.id === id)?.name ?? id;
     return c.html(
       <AccountSettingsPage
         serviceName={c.var.config.serviceName}
         csrfToken={await csrfToken(c)}
         user={session.user}
+        signInMethods={{
+          hasPassword: await userHasPassword(c.env.DB, session.user.id),
+          identities: identities.map((i) => ({ ...i, providerName: nameOf(i.providerId) })),
+          linkable: providers
+            .filter((p) => !identities.some((i) => i.providerId === p.id))
+            .map((p) => ({ id: p.id, name: p.name })),
+        }}
         {...extra}
       />,
       status,
@@ -53,11 +70,11 @@ export function accountSettingsRoutes(): Hono<AppEnv> {
   app.get('/settings/account', async (c) => {
     const session = await sessionOrRedirect(c);
     if (session instanceof Response) return session;
+    const notice = c.req.query('notice') ?? '';
     return render(c, session, {
-      notice:
-        c.req.query('notice') === 'password_changed'
-          ? 'Your password was changed. Other devices were signed out.'
-          : undefined,
+      notice: accountNotices[notice],
+      error:
+        notice === 'unlink_refused' ? 'That is your only way to sign in, so it stays linked.' : undefined,
     });
   });
 
