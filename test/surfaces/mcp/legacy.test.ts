@@ -309,7 +309,9 @@ describe('POST /mcp (2025 era): malformed params answer -32602 with a short mess
 
   it('frames the error as an SSE event for a client that accepts only event streams', async () => {
     const { app, token } = await signedInApp('mcp');
-    const res = await mcpPost(app, token, rpc('resources/read', { uri: 42 }), { accept: 'text/event-stream' });
+    const res = await mcpPost(app, token, rpc('resources/read', { uri: 42 }), {
+      accept: 'text/event-stream',
+    });
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(await res.text()).toMatch(/^event: message\ndata: \{.*"code":-32602/);
   });
