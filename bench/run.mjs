@@ -113,7 +113,7 @@ async function main() {
   const firstLine = (err) => String(err?.message ?? err).split('\n')[0];
   try {
     auth.gatehouse.mcp = await flows.gatehouse.grant('mcp');
-    for (const w of ['call', 'list', 'refresh']) available.gatehouse.add(w);
+    for (const w of ['call', 'modern', 'list', 'refresh']) available.gatehouse.add(w);
   } catch (err) {
     notes.push(`Gatehouse OAuth flow unavailable: ${firstLine(err)}`);
   }
