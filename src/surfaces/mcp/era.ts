@@ -139,7 +139,10 @@ export function decideEra(request: Request, body: unknown): EraDecision {
     }
   } else if (
     outcome.kind === 'reject' &&
-    (outcome.cell === 'modern-header-without-claim' || outcome.cell === 'initialize-with-modern-header')
+    (outcome.cell === 'modern-header-without-claim' || outcome.cell === 'initialize-with-modern-header') &&
+    // server/discover exists only in the modern era: without its envelope it is a broken modern
+    // request (the SDK's 400 -32602), not a legacy one.
+    !(isRecord(body) && body.method === 'server/discover')
   ) {
     // (b) SparkyFitness#2155: after negotiating 2025-11-25, Claude sends a modern header on legacy requests.
     deviation('legacy-body-modern-header', request, body, { header: versionHeader ?? null });

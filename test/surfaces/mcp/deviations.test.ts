@@ -109,6 +109,20 @@ describe('/mcp deviation (b): a 2025-era request under a 2026-07-28 header (Spar
     expect(deviations).toHaveLength(1);
   });
 
+  it('is not extended to server/discover, which has no legacy meaning (400 -32602 for a missing envelope)', async () => {
+    const deviations = captureDeviations();
+    const { app, token } = await signedInApp('mcp');
+    for (const params of [{}, { _meta: { 'io.modelcontextprotocol/clientCapabilities': {} } }]) {
+      const res = await mcpPostRaw(app, token, rpc('server/discover', params), {
+        'mcp-protocol-version': MODERN,
+        'mcp-method': 'server/discover',
+      });
+      expect(res.status, JSON.stringify(params)).toBe(400);
+      expect(((await res.json()) as RpcBody).error?.code).toBe(-32602);
+    }
+    expect(deviations).toEqual([]);
+  });
+
   it('refuses a legacy request whose Mcp-Name contradicts its body with -32020', async () => {
     captureDeviations();
     const { app, token } = await signedInApp('mcp');
