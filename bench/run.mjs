@@ -87,7 +87,8 @@ async function main() {
 
   log('Bundling the three Workers (wrangler deploy --dry-run)…');
   const bundles = {
-    gatehouse: bundleSize('gatehouse', { cwd: ROOT, config: 'wrangler.toml' }),
+    // What `npm run deploy` ships: the production environment (minified).
+    gatehouse: bundleSize('gatehouse', { cwd: ROOT, config: 'wrangler.toml', env: 'production' }),
     reference: bundleSize('reference', { cwd: join(ROOT, 'bench', 'reference'), config: 'wrangler.toml' }),
     bare: bundleSize('bare', { cwd: join(ROOT, 'bench', 'bare'), config: 'wrangler.toml' }),
   };
