@@ -131,6 +131,46 @@ describe('hot path: storage operations per authenticated /mcp request', () => {
     }
   });
 
+  it('the same call in the 2026-07-28 shape costs the same: one account read, no other D1', async () => {
+    const user = await createUser();
+    const token = await oauthToken(user.id);
+    const app = instrumentedApp();
+    const res = await app.fetch('/mcp', {
+      method: 'POST',
+      headers: {
+        ...MCP_HEADERS,
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'whoAmI',
+        authorization: `Bearer ${token}`,
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: {
+          name: 'whoAmI',
+          arguments: {},
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      }),
+    });
+    const body = (await res.json()) as {
+      result?: { resultType?: string; structuredContent?: { userId?: string } };
+    };
+    await app.settle();
+    expect(body.result?.resultType).toBe('complete');
+    expect(body.result?.structuredContent?.userId).toBe(user.id);
+    expect(app.counts.d1).toHaveLength(1);
+    expect(app.counts.d1[0]).toMatch(/\bFROM users\b/i);
+    expect(app.counts.kvReads.length).toBeLessThanOrEqual(1);
+    expect(app.counts.kvWrites).toEqual([]);
+  });
+
   it('a request without a token touches no storage', async () => {
     const app = instrumentedApp();
     const res = await app.fetch('/mcp', mcp(undefined, 'tools/list'));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ACTIONS } from '../../src/actions/registry';
-import { MCP_BODY_LIMIT } from '../../src/surfaces/mcp/routes';
-import { createTestApp, ORIGIN } from '../helpers/app';
-import { callTool, mcpPost, rpc, signedInApp } from './support';
+import { ACTIONS } from '../../../src/actions/registry';
+import { MCP_BODY_LIMIT } from '../../../src/surfaces/mcp/routes';
+import { createTestApp, ORIGIN } from '../../helpers/app';
+import { callTool, mcpPost, rpc, signedInApp } from '../support';
 
 const clientInfo = { name: 'test-client', version: '1.0.0' };
 
@@ -155,14 +155,16 @@ describe('POST /mcp: resources', () => {
     expect(doc.tasks.map((t) => t.text)).toEqual(['one']);
   });
 
-  it('answers another user’s or a malformed resource URI with -32002', async () => {
+  // -32002 until 2025-11-25; the SDK sends 2026-07-28's -32602 (SEP-2164) in both eras.
+  it('answers another user’s or a malformed resource URI with -32602 naming the URI', async () => {
     const owner = await signedInApp('mcp');
     const created = await callTool(owner.app, owner.token, 'createProject', { title: 'Mine' });
     const id = (created.structuredContent!.project as { id: string }).id;
     const intruder = await signedInApp('mcp');
     for (const uri of [`gatehouse://projects/${id}`, 'gatehouse://projects/../x', 'file:///etc/passwd']) {
       const body = await json(await mcpPost(intruder.app, intruder.token, rpc('resources/read', { uri })));
-      expect(body.error?.code, uri).toBe(-32002);
+      expect(body.error?.code, uri).toBe(-32602);
+      expect((body.error as { data?: unknown } | undefined)?.data, uri).toEqual({ uri });
       expect(JSON.stringify(body)).not.toContain('Mine');
     }
   });
@@ -282,5 +284,35 @@ describe('/mcp: methods, Origin and CORS', () => {
       headers: { origin: 'http://evil.example.com' },
     });
     expect(refused.status).toBe(403);
+  });
+});
+
+describe('POST /mcp (2025 era): malformed params answer -32602 with a short message', () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ['tools/call', { name: 'createProject', arguments: ['title', 'x'] }],
+    ['tools/call', { name: 'createProject', arguments: null }],
+    ['tools/call', { arguments: {} }],
+    ['resources/read', { uri: 42 }],
+    ['resources/read', {}],
+  ];
+  for (const [method, params] of cases) {
+    it(`answers ${method} ${JSON.stringify(params)} with -32602 and one sentence`, async () => {
+      const { app, token } = await signedInApp('mcp');
+      const res = await mcpPost(app, token, rpc(method, params));
+      expect(res.status).toBe(200);
+      const { error } = await json(res);
+      expect(error?.code).toBe(-32602);
+      expect(error?.message).toMatch(/^Invalid params: [^\n]{1,80}$/);
+      expect(error?.message).not.toMatch(/expected|received|invalid_type|\[/);
+    });
+  }
+
+  it('frames the error as an SSE event for a client that accepts only event streams', async () => {
+    const { app, token } = await signedInApp('mcp');
+    const res = await mcpPost(app, token, rpc('resources/read', { uri: 42 }), {
+      accept: 'text/event-stream',
+    });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await res.text()).toMatch(/^event: message\ndata: \{.*"code":-32602/);
   });
 });
