@@ -127,7 +127,7 @@ describe('mcp-remote as a real stdio client against the real `npm run dev`', () 
       redirect_uris: [`http://localhost:${callbackPort}/oauth/callback`],
       client_name: 'MCP CLI Proxy',
       software_id: expect.any(String),
-      software_version: '0.1.49',
+      software_version: '0.15.1',
       scope: 'mcp',
     });
     expect(registered.client_secret).toBeUndefined();
