@@ -21,7 +21,8 @@
 //   Without --url a fresh `npm run dev` is started on a free port with its own local state.
 //   With --url, that server must list the proxy's origin in ALLOWED_ORIGINS for the
 //   dns-rebinding-protection scenario's "valid localhost" check; the script prints it.
-// Prints one line `CONFORMANCE {json}` per revision with the counts.
+// Prints one line `CONFORMANCE {json}` per revision with the counts. After writing the docs copy,
+// `npm run format` lays its tables out as the linter wants them.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
