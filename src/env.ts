@@ -3,6 +3,7 @@ export interface Env {
   DB: D1Database;
   CACHE: KVNamespace;
   RL_SIGNIN: RateLimit;
+  RL_SIGNIN_ACCOUNT: RateLimit;
   RL_SIGNUP: RateLimit;
   RL_EMAIL: RateLimit;
   RL_REGISTER: RateLimit;

@@ -4,6 +4,7 @@ import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } fr
 import {
   afterAllCredentialsEnded,
   afterSignOutEverywhere,
+  deleteAccount,
   endAllCredentialsStatements,
   signOutEverywhereStatements,
 } from '../accounts/revoke-all';
@@ -13,26 +14,18 @@ import { readForm } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
 import { clientIp, nowSeconds, userAgent } from '../http/context';
 import { csrfToken, requireCsrf } from '../http/csrf';
-import { enforceRateLimit } from '../http/rate-limit';
+import { enforcePasswordGuessLimits } from '../http/rate-limit';
 import { AccountSettingsPage, DELETE_CONFIRMATION } from '../ui/account-settings-page';
 import { sessionOrRedirect } from './require-session';
 
 const FORM_LIMIT = 4 * 1024;
 
 async function passwordMatches(c: AppContext, session: SessionState, password: string): Promise<boolean> {
-  await enforceRateLimit(c.env.RL_SIGNIN, `account:${session.user.email}`);
+  await enforcePasswordGuessLimits(c.env, clientIp(c), session.user.email);
   const row = await c.env.DB.prepare('SELECT password_hash FROM users WHERE id = ?')
     .bind(session.user.id)
     .first<{ password_hash: string }>();
   return verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), row?.password_hash);
-}
-
-/** Deletes everything a user owns; tables without a foreign key to users are listed here. */
-export function deleteAccountStatements(db: D1Database, userId: string): D1PreparedStatement[] {
-  return [
-    db.prepare('DELETE FROM audit_events WHERE user_id = ?').bind(userId),
-    db.prepare('DELETE FROM users WHERE id = ?').bind(userId),
-  ];
 }
 
 /** `/settings/account`: change password, sign out everywhere, delete the account. */
@@ -106,14 +99,7 @@ export function accountSettingsRoutes(): Hono<AppEnv> {
     if (!(await passwordMatches(c, session, form.get('password') ?? ''))) {
       return render(c, session, { error: 'The password is incorrect.' }, 401);
     }
-    const now = nowSeconds(c);
-    const db = c.env.DB;
-    // Cached verifications are dropped first, while the token rows still name their hashes.
-    await afterAllCredentialsEnded(c.env, session.user.id);
-    await db.batch([
-      ...endAllCredentialsStatements(db, session.user.id, now),
-      ...deleteAccountStatements(db, session.user.id),
-    ]);
+    await deleteAccount(c.env, session.user.id, nowSeconds(c), c.var.config.accessTokenTtlSeconds);
     await endSession(c);
     return c.redirect('/login?notice=account_deleted', 303);
   });
