@@ -1,13 +1,10 @@
 import { z } from 'zod';
+import { ConfigError } from './config-error';
 import type { Env } from './env';
+import { parseUpstreams, type Upstream } from './gateway/upstreams';
+import { parseVaultKeys, type VaultKeyMaterial } from './gateway/vault';
 
-/**
- * Misconfiguration is an operator's mistake, not a client's: it throws a {@link ConfigError} when the
- * Worker first handles anything, and is never turned into a 4xx.
- */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 export type Environment = 'development' | 'test' | 'production';
 
@@ -27,6 +24,12 @@ export interface Config {
   readonly refreshGraceSeconds: number;
   /** Test-only: lets client ID metadata documents be fetched over http from loopback. */
   readonly cimdAllowHttpLoopback: boolean;
+  /** The upstream MCP servers behind /mcp (`GATEHOUSE_UPSTREAMS`); empty when there are none. */
+  readonly upstreams: readonly Upstream[];
+  /** Development and tests: upstreams over http on loopback (`UPSTREAM_ALLOW_HTTP_LOOPBACK`). */
+  readonly upstreamAllowHttpLoopback: boolean;
+  /** `VAULT_KEYS`: the keys upstream credentials are sealed with; empty only when no upstream needs one. */
+  readonly vaultKeys: readonly VaultKeyMaterial[];
 }
 
 export interface MailConfig {
@@ -139,6 +142,26 @@ export function parseConfig(env: Env): Config {
   if (cimdAllowHttpLoopback && environment === 'production') {
     throw new ConfigError('CIMD_ALLOW_HTTP_LOOPBACK is a test setting and is refused in production');
   }
+  const upstreamAllowHttpLoopback = env.UPSTREAM_ALLOW_HTTP_LOOPBACK === 'true';
+  if (upstreamAllowHttpLoopback && environment === 'production') {
+    throw new ConfigError(
+      'UPSTREAM_ALLOW_HTTP_LOOPBACK is a development setting and is refused in production',
+    );
+  }
+  const upstreams = parseUpstreams(env.GATEHOUSE_UPSTREAMS, {
+    allowHttpLoopback: upstreamAllowHttpLoopback,
+    secret: (name) => {
+      const value = (env as unknown as Record<string, unknown>)[name];
+      return typeof value === 'string' ? value : undefined;
+    },
+  });
+  const vaultKeys = env.VAULT_KEYS ? parseVaultKeys(env.VAULT_KEYS) : Object.freeze([]);
+  const needsVault = upstreams.find((u) => u.auth.type === 'oauth' || u.auth.type === 'api_key_per_user');
+  if (needsVault && vaultKeys.length === 0) {
+    throw new ConfigError(
+      `VAULT_KEYS is missing; upstream "${needsVault.id}" stores each person's credential in the vault`,
+    );
+  }
   return Object.freeze({
     environment,
     publicUrl,
@@ -160,6 +183,9 @@ export function parseConfig(env: Env): Config {
     ),
     refreshGraceSeconds: parseIntVar(env.REFRESH_GRACE_SECONDS, 'REFRESH_GRACE_SECONDS', 60, 0, 600),
     cimdAllowHttpLoopback,
+    upstreams,
+    upstreamAllowHttpLoopback,
+    vaultKeys,
   });
 }
 

@@ -20,4 +20,7 @@ export interface Env {
   REFRESH_GRACE_SECONDS?: string;
   ACCESS_TOKEN_TTL_SECONDS?: string;
   CIMD_ALLOW_HTTP_LOOPBACK?: string;
+  GATEHOUSE_UPSTREAMS?: string;
+  UPSTREAM_ALLOW_HTTP_LOOPBACK?: string;
+  VAULT_KEYS?: string;
 }
