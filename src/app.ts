@@ -9,6 +9,7 @@ import { oauthRoutes } from './oauth/router';
 import { accountSettingsRoutes } from './settings/account';
 import { apiTokenRoutes } from './settings/api-tokens';
 import { appsRoutes } from './settings/apps';
+import { connectionRoutes } from './settings/connections';
 import { securityLogRoutes } from './settings/security-log';
 import { actionApiV2Routes } from './surfaces/action-api-v2/routes';
 import { mcpRoutes } from './surfaces/mcp/routes';
@@ -48,6 +49,7 @@ export function createApp(deps: Deps = defaultDeps): Hono<AppEnv> {
   app.route('/', securityLogRoutes());
   app.route('/', accountSettingsRoutes());
   app.route('/', appsRoutes());
+  app.route('/', connectionRoutes());
   app.route('/', restV1Routes());
   app.route('/', actionApiV2Routes());
   app.route('/', referencePageRoutes());

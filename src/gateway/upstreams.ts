@@ -25,6 +25,11 @@ export type UpstreamAuth =
       readonly clientSecret: string | undefined;
       /** Scopes to ask for; when absent, those the upstream's metadata names. */
       readonly scopes: readonly string[] | undefined;
+      /**
+       * `auto`: our client ID metadata document where the upstream accepts them, else dynamic
+       * registration; `dynamic`: always register (an upstream that cannot reach our document).
+       */
+      readonly registration: 'auto' | 'dynamic';
     }
   | { readonly type: 'api_key_per_user'; readonly header: string; readonly scheme: string | undefined }
   | {
@@ -99,6 +104,7 @@ const entrySchema = z.strictObject({
         .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/))
         .max(32)
         .optional(),
+      registration: z.enum(['auto', 'dynamic']).default('auto'),
     }),
     z.strictObject({ type: z.literal('api_key_per_user'), ...keyAuthFields }),
     z.strictObject({ type: z.literal('api_key_shared'), ...keyAuthFields }),
@@ -164,6 +170,7 @@ function parseEntry(raw: unknown, index: number, options: UpstreamCatalogOptions
         clientId: entry.auth.client_id,
         clientSecret,
         scopes: entry.auth.scopes ? Object.freeze([...entry.auth.scopes]) : undefined,
+        registration: entry.auth.registration,
       };
       break;
     }

@@ -175,6 +175,8 @@ const EVENT_NAMES: Record<string, string> = {
   app_revoked: 'App disconnected',
   signed_out_everywhere: 'Signed out everywhere',
   account_deleted: 'Account deleted',
+  upstream_connected: 'Server connected',
+  upstream_disconnected: 'Server disconnected',
 };
 
 function describeDetail(detail: Record<string, unknown>): string {
