@@ -53,3 +53,14 @@ CREATE TABLE upstream_clients (
   created_at INTEGER NOT NULL,
   PRIMARY KEY (upstream_id, issuer, redirect_uri)
 );
+
+-- Upstreams added on the admin page (beside those in GATEHOUSE_UPSTREAMS, which always win on id):
+-- the catalog entry as JSON, without secrets; an operator client secret or shared key sealed apart.
+CREATE TABLE admin_upstreams (
+  id TEXT PRIMARY KEY,
+  entry TEXT NOT NULL,
+  secret TEXT,
+  created_by TEXT REFERENCES users(id) ON DELETE SET NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { devMailRoutes } from './accounts/dev-mail';
 import { accountRoutes } from './accounts/routes';
+import { adminUpstreamRoutes } from './admin/upstreams';
 import { getConfig } from './config';
 import type { AppEnv, Deps } from './http/context';
 import { handleError, handleNotFound, surfaceFor } from './http/error-handler';
@@ -50,6 +51,7 @@ export function createApp(deps: Deps = defaultDeps): Hono<AppEnv> {
   app.route('/', accountSettingsRoutes());
   app.route('/', appsRoutes());
   app.route('/', connectionRoutes());
+  app.route('/', adminUpstreamRoutes());
   app.route('/', restV1Routes());
   app.route('/', actionApiV2Routes());
   app.route('/', referencePageRoutes());

@@ -30,6 +30,8 @@ export interface Config {
   readonly upstreamAllowHttpLoopback: boolean;
   /** `VAULT_KEYS`: the keys upstream credentials are sealed with; empty only when no upstream needs one. */
   readonly vaultKeys: readonly VaultKeyMaterial[];
+  /** `ADMIN_EMAILS`: accounts that may manage upstreams, once their email is verified (lower case). */
+  readonly adminEmails: readonly string[];
 }
 
 export interface MailConfig {
@@ -120,6 +122,18 @@ function parseSigningKeys(value: string | undefined): SigningJwk[] {
   return parsed.data.keys;
 }
 
+function parseAdminEmails(value: string | undefined): string[] {
+  const emails = (value ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((e) => e.toLowerCase());
+  for (const email of emails) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
+      throw new ConfigError('ADMIN_EMAILS must list email addresses');
+  }
+  return emails;
+}
+
 /** Parses the Worker's env into a frozen {@link Config}; throws {@link ConfigError} on anything wrong. */
 export function parseConfig(env: Env): Config {
   const environment = env.ENVIRONMENT ?? 'development';
@@ -186,6 +200,7 @@ export function parseConfig(env: Env): Config {
     upstreams,
     upstreamAllowHttpLoopback,
     vaultKeys,
+    adminEmails: Object.freeze(parseAdminEmails(env.ADMIN_EMAILS)),
   });
 }
 

@@ -23,4 +23,5 @@ export interface Env {
   GATEHOUSE_UPSTREAMS?: string;
   UPSTREAM_ALLOW_HTTP_LOOPBACK?: string;
   VAULT_KEYS?: string;
+  ADMIN_EMAILS?: string;
 }

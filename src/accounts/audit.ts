@@ -21,7 +21,9 @@ export type AuditKind =
   | 'signed_out_everywhere'
   | 'account_deleted'
   | 'upstream_connected'
-  | 'upstream_disconnected';
+  | 'upstream_disconnected'
+  | 'upstream_added'
+  | 'upstream_removed';
 
 export interface AuditMeta {
   ip: string;

@@ -341,3 +341,20 @@ export async function deleteUpstreamClient(
     .bind(upstreamId, issuer, redirectUri)
     .run();
 }
+
+/** An upstream is removed from the catalog: every person's connection to it goes; returns them. */
+export async function deleteConnectionsToUpstream(db: D1Database, upstreamId: string): Promise<Connection[]> {
+  const { results } = await db
+    .prepare(`DELETE FROM upstream_connections WHERE upstream_id = ? RETURNING ${COLUMNS}`)
+    .bind(upstreamId)
+    .all<ConnectionRow>();
+  return results.map(toConnection);
+}
+
+/** How many people have connected each upstream (the admin page). */
+export async function countConnectionsByUpstream(db: D1Database): Promise<Record<string, number>> {
+  const { results } = await db
+    .prepare('SELECT upstream_id, COUNT(*) AS n FROM upstream_connections GROUP BY upstream_id')
+    .all<{ upstream_id: string; n: number }>();
+  return Object.fromEntries(results.map((r) => [r.upstream_id, r.n]));
+}

@@ -4,6 +4,7 @@ import {
   claimRefresh,
   deleteAllConnections,
   deleteConnection,
+  deleteConnectionsToUpstream,
   findConnection,
   markNeedsReconnect,
   saveConnection,
@@ -246,5 +247,12 @@ export async function disconnectAll(
       ),
     ),
   );
+  return removed.length;
+}
+
+/** An upstream leaves the catalog: everyone's connection to it is deleted and revoked there. */
+export async function disconnectEveryone(env: OAuthClientEnv, upstream: Upstream): Promise<number> {
+  const removed = await deleteConnectionsToUpstream(env.db, upstream.id);
+  await Promise.all(removed.map((c) => revokeAtUpstream(env, upstream, c)));
   return removed.length;
 }

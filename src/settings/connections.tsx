@@ -8,19 +8,18 @@ import {
   beginAuthorization,
   clientMetadataDocument,
   finishAuthorization,
-  type OAuthClientEnv,
   UpstreamAuthError,
   upstreamAuthMessage,
 } from '../gateway/upstream-oauth';
 import type { Upstream } from '../gateway/upstreams';
-import { vaultFor } from '../gateway/vault';
 import { readForm } from '../http/body';
-import { type AppContext, type AppEnv, nowSeconds, publicOrigin } from '../http/context';
+import { type AppContext, type AppEnv, publicOrigin } from '../http/context';
 import { csrfToken, requireCsrf } from '../http/csrf';
 import { AppError } from '../http/errors';
 import { describeError, log } from '../http/log';
 import { safeReturnTo } from '../http/return-to';
 import { ConnectionsPage, ConnectPage } from '../ui/connections-page';
+import { catalogOf, oauthClientEnv } from './gateway-context';
 import { sessionOrRedirect } from './require-session';
 
 const FORM_LIMIT = 8 * 1024;
@@ -34,21 +33,8 @@ const apiKeySchema = z
   .max(4096)
   .regex(PRINTABLE, 'A key cannot contain control characters.');
 
-export async function oauthClientEnv(c: AppContext): Promise<OAuthClientEnv> {
-  const config = c.get('config');
-  return {
-    db: c.env.DB,
-    vault: await vaultFor(config.vaultKeys),
-    fetch: c.get('deps').fetch,
-    now: nowSeconds(c),
-    origin: publicOrigin(c),
-    serviceName: config.serviceName,
-    allowHttpLoopback: config.upstreamAllowHttpLoopback,
-  };
-}
-
-function upstreamOr404(c: AppContext, id: string): Upstream {
-  const upstream = c.get('config').upstreams.find((u) => u.id === id);
+async function upstreamOr404(c: AppContext, id: string): Promise<Upstream> {
+  const upstream = (await catalogOf(c)).find((u) => u.id === id);
   if (!upstream) throw new AppError('not_found', 'There is no such server.');
   return upstream;
 }
@@ -74,7 +60,7 @@ export function connectionRoutes(): Hono<AppEnv> {
   ) {
     c.header('Cache-Control', 'no-store');
     const connections = await listConnections(c.env.DB, session.user.id);
-    const views = c.get('config').upstreams.map((upstream) => ({
+    const views = (await catalogOf(c)).map((upstream) => ({
       upstream,
       connection: connections.find((x) => x.upstreamId === upstream.id) ?? null,
     }));
@@ -131,7 +117,7 @@ export function connectionRoutes(): Hono<AppEnv> {
     const session = await sessionOrRedirect(c);
     if (session instanceof Response) return session;
     const env = await oauthClientEnv(c);
-    const catalog = c.get('config').upstreams;
+    const catalog = await catalogOf(c);
     try {
       const done = await finishAuthorization(
         env,
@@ -139,7 +125,7 @@ export function connectionRoutes(): Hono<AppEnv> {
         { userId: session.user.id, sessionHash: session.idHash },
         new URL(c.req.url),
       );
-      const upstream = upstreamOr404(c, done.upstreamId);
+      const upstream = await upstreamOr404(c, done.upstreamId);
       await connectWithOAuth(env, upstream, session.user.id, done.credential, null);
       await auditStatement(c.env.DB, session.user.id, 'upstream_connected', auditMetaOf(c), {
         upstream: upstream.name,
@@ -159,7 +145,7 @@ export function connectionRoutes(): Hono<AppEnv> {
   app.get('/settings/connections/:id', async (c) => {
     const session = await sessionOrRedirect(c);
     if (session instanceof Response) return session;
-    const upstream = upstreamOr404(c, c.req.param('id'));
+    const upstream = await upstreamOr404(c, c.req.param('id'));
     return renderConnect(c, session, upstream, safeReturnTo(c.req.query('return_to')), {
       notice: NOTICES[c.req.query('notice') ?? ''],
     });
@@ -170,7 +156,7 @@ export function connectionRoutes(): Hono<AppEnv> {
     if (session instanceof Response) return session;
     const form = await readForm(c.req.raw, FORM_LIMIT);
     await requireCsrf(c, form);
-    const upstream = upstreamOr404(c, c.req.param('id'));
+    const upstream = await upstreamOr404(c, c.req.param('id'));
     const returnTo = safeReturnTo(form.get('return_to'));
     if (!needsConnection(upstream)) return c.redirect('/settings/connections', 303);
     const env = await oauthClientEnv(c);
@@ -225,7 +211,7 @@ export function connectionRoutes(): Hono<AppEnv> {
     if (session instanceof Response) return session;
     const form = await readForm(c.req.raw, FORM_LIMIT);
     await requireCsrf(c, form);
-    const upstream = upstreamOr404(c, c.req.param('id'));
+    const upstream = await upstreamOr404(c, c.req.param('id'));
     const removed = await disconnect(await oauthClientEnv(c), upstream, session.user.id);
     if (!removed) return renderList(c, session, { error: `${upstream.name} was not connected.` }, 400);
     await auditStatement(c.env.DB, session.user.id, 'upstream_disconnected', auditMetaOf(c), {

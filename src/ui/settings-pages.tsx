@@ -177,6 +177,8 @@ const EVENT_NAMES: Record<string, string> = {
   account_deleted: 'Account deleted',
   upstream_connected: 'Server connected',
   upstream_disconnected: 'Server disconnected',
+  upstream_added: 'Upstream server added',
+  upstream_removed: 'Upstream server removed',
 };
 
 function describeDetail(detail: Record<string, unknown>): string {
