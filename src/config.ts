@@ -15,6 +15,8 @@ export interface Config {
   readonly serviceName: string;
   /** HMAC key for cookies and CSRF tokens (raw bytes). */
   readonly sessionSecret: Uint8Array;
+  /** HMAC key for MCP `requestState` (multi-round-trip requests), kept apart from the session key. */
+  readonly requestStateSecret: Uint8Array;
   /** The JWK set whose first key signs access tokens; every key verifies. */
   readonly signingKeys: readonly SigningJwk[];
   readonly mail: MailConfig;
@@ -100,10 +102,13 @@ function parseIntVar(value: string | undefined, field: string, fallback: number,
   return n;
 }
 
-function decodeSecret(value: string | undefined): Uint8Array {
-  if (!value) throw new ConfigError('SESSION_SECRET is missing (npm run dev generates one into .dev.vars)');
+function decodeSecret(
+  value: string | undefined,
+  field: 'SESSION_SECRET' | 'REQUEST_STATE_SECRET',
+): Uint8Array {
+  if (!value) throw new ConfigError(`${field} is missing (npm run dev generates one into .dev.vars)`);
   const bytes = new TextEncoder().encode(value);
-  if (bytes.byteLength < 32) throw new ConfigError('SESSION_SECRET must be at least 32 characters');
+  if (bytes.byteLength < 32) throw new ConfigError(`${field} must be at least 32 characters`);
   return bytes;
 }
 
@@ -180,7 +185,8 @@ export function parseConfig(env: Env): Config {
     environment,
     publicUrl,
     serviceName: env.SERVICE_NAME?.trim() || 'Gatehouse',
-    sessionSecret: decodeSecret(env.SESSION_SECRET),
+    sessionSecret: decodeSecret(env.SESSION_SECRET, 'SESSION_SECRET'),
+    requestStateSecret: decodeSecret(env.REQUEST_STATE_SECRET, 'REQUEST_STATE_SECRET'),
     signingKeys: Object.freeze(parseSigningKeys(env.SIGNING_KEYS)),
     mail: Object.freeze({
       from: env.MAIL_FROM?.trim() || 'Gatehouse <no-reply@localhost>',

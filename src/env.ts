@@ -15,6 +15,7 @@ export interface Env {
   MAIL_API_URL?: string;
   MAIL_API_KEY?: string;
   SESSION_SECRET?: string;
+  REQUEST_STATE_SECRET?: string;
   SIGNING_KEYS?: string;
   ALLOWED_ORIGINS?: string;
   REFRESH_GRACE_SECONDS?: string;
