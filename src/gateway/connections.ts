@@ -1,4 +1,5 @@
 import { describeError, log } from '../http/log';
+import { IsolateCache } from '../isolate-cache';
 import {
   type Connection,
   claimRefresh,
@@ -31,6 +32,20 @@ export const REFRESH_MARGIN_SECONDS = 60;
 /** A refresh in flight holds the row this long; a caller that died frees it after. */
 const REFRESH_LEASE_SECONDS = 30;
 const WAIT_FOR_REFRESH_MS = [100, 200, 400, 800, 1500];
+/**
+ * How long an isolate reuses what it learnt about a person's connection (its headers, or that there is
+ * none), so a warm call reads neither D1 nor KV. Connecting, disconnecting or a refused credential in
+ * this isolate clears the entry at once; another isolate notices within this time (and an OAuth
+ * credential is revoked at the upstream on disconnect, so a stale copy stops working there anyway).
+ */
+export const ACCESS_MEMO_SECONDS = 30;
+const accessMemo = new IsolateCache<string, UpstreamAccess>({ maxEntries: 2_000 });
+const memoKey = (userId: string, upstreamId: string) => `${userId}\n${upstreamId}`;
+
+/** Forgets what this isolate remembers about one connection (after it changed here). */
+export function forgetAccess(userId: string, upstreamId: string): void {
+  accessMemo.delete(memoKey(userId, upstreamId));
+}
 
 export interface ApiKeyCredential {
   readonly t: 'api_key';
@@ -70,6 +85,7 @@ export async function connectWithApiKey(
   userId: string,
   key: string,
 ): Promise<Connection> {
+  forgetAccess(userId, upstream.id);
   const credential: ApiKeyCredential = { t: 'api_key', key };
   return saveConnection(
     env.db,
@@ -93,6 +109,7 @@ export async function connectWithOAuth(
   credential: OAuthCredential,
   accountLabel: string | null,
 ): Promise<Connection> {
+  forgetAccess(userId, upstream.id);
   return saveConnection(
     env.db,
     {
@@ -175,28 +192,60 @@ async function freshOAuthCredential(
   return stored ? refreshed : 'refresh_failed';
 }
 
-/** The headers that carry this person's credential to `upstream`, refreshing it first if due. */
+/**
+ * The headers that carry this person's credential to `upstream`, refreshing it first if due. With
+ * `fresh`, the isolate's memo is skipped (the person says they have just connected).
+ */
 export async function upstreamAccess(
   env: OAuthClientEnv,
   upstream: Upstream,
   userId: string,
+  options: { fresh?: boolean } = {},
 ): Promise<UpstreamAccess> {
   const auth = upstream.auth;
   if (auth.type === 'none') return { ok: true, headers: {} };
-  if (auth.type === 'api_key_shared')
+  if (auth.type === 'api_key_shared') {
     return { ok: true, headers: keyHeader(auth.header, auth.scheme, auth.key) };
+  }
+  const key = memoKey(userId, upstream.id);
+  const remembered = options.fresh ? undefined : accessMemo.get(key, env.now);
+  if (remembered) return remembered;
+  const { access, expiresAt } = await readAccess(env, upstream, userId);
+  if (access.ok || access.failure !== 'refresh_failed') {
+    accessMemo.set(key, access, Math.min(env.now + ACCESS_MEMO_SECONDS, expiresAt));
+  }
+  return access;
+}
+
+const NEVER = Number.POSITIVE_INFINITY;
+const refusedFor = (failure: CredentialFailure) => ({
+  access: { ok: false, failure } as const,
+  expiresAt: NEVER,
+});
+
+async function readAccess(
+  env: OAuthClientEnv,
+  upstream: Upstream,
+  userId: string,
+): Promise<{ access: UpstreamAccess; expiresAt: number }> {
+  const auth = upstream.auth;
   const connection = await findConnection(env.db, userId, upstream.id);
-  if (!connection) return { ok: false, failure: 'not_connected' };
-  if (connection.status === 'needs_reconnect') return { ok: false, failure: 'needs_reconnect' };
+  if (!connection) return refusedFor('not_connected');
+  if (connection.status === 'needs_reconnect') return refusedFor('needs_reconnect');
   const credential = await openCredential(env, connection);
   if (auth.type === 'api_key_per_user') {
-    if (credential.t !== 'api_key') return { ok: false, failure: 'needs_reconnect' };
-    return { ok: true, headers: keyHeader(auth.header, auth.scheme, credential.key) };
+    if (credential.t !== 'api_key') return refusedFor('needs_reconnect');
+    return {
+      access: { ok: true, headers: keyHeader(auth.header, auth.scheme, credential.key) },
+      expiresAt: NEVER,
+    };
   }
-  if (credential.t !== 'oauth') return { ok: false, failure: 'needs_reconnect' };
+  if (credential.t !== 'oauth') return refusedFor('needs_reconnect');
   const fresh = await freshOAuthCredential(env, upstream, connection, credential);
-  if (typeof fresh === 'string') return { ok: false, failure: fresh };
-  return { ok: true, headers: { authorization: `Bearer ${fresh.access_token}` } };
+  if (typeof fresh === 'string') return refusedFor(fresh);
+  // Remembered only until the token is due for refresh, so the memo never outlives a usable token.
+  const due = fresh.expires_at === undefined ? NEVER : fresh.expires_at - REFRESH_MARGIN_SECONDS;
+  return { access: { ok: true, headers: { authorization: `Bearer ${fresh.access_token}` } }, expiresAt: due };
 }
 
 /** The upstream refused a credential that looked valid (401): mark it so the person is asked to reconnect. */
@@ -205,6 +254,7 @@ export async function credentialRefused(
   upstream: Upstream,
   userId: string,
 ): Promise<void> {
+  forgetAccess(userId, upstream.id);
   const connection = await findConnection(env.db, userId, upstream.id);
   if (connection) await markNeedsReconnect(env.db, userId, upstream.id, connection.version, env.now);
 }
@@ -225,6 +275,7 @@ async function revokeAtUpstream(
 
 /** Disconnects: deletes the credential, then revokes it at the upstream where it offers revocation. */
 export async function disconnect(env: OAuthClientEnv, upstream: Upstream, userId: string): Promise<boolean> {
+  forgetAccess(userId, upstream.id);
   const removed = await deleteConnection(env.db, userId, upstream.id);
   if (!removed) return false;
   await revokeAtUpstream(env, upstream, removed);
@@ -238,6 +289,7 @@ export async function disconnectAll(
   userId: string,
 ): Promise<number> {
   const removed = await deleteAllConnections(env.db, userId);
+  for (const c of removed) forgetAccess(userId, c.upstreamId);
   await Promise.all(
     removed.map((c) =>
       revokeAtUpstream(
@@ -253,6 +305,7 @@ export async function disconnectAll(
 /** An upstream leaves the catalog: everyone's connection to it is deleted and revoked there. */
 export async function disconnectEveryone(env: OAuthClientEnv, upstream: Upstream): Promise<number> {
   const removed = await deleteConnectionsToUpstream(env.db, upstream.id);
+  for (const c of removed) forgetAccess(c.userId, upstream.id);
   await Promise.all(removed.map((c) => revokeAtUpstream(env, upstream, c)));
   return removed.length;
 }
