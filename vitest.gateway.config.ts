@@ -1,4 +1,4 @@
-import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
 import { generateDevVars } from './scripts/dev-secrets.mjs';
 
@@ -8,12 +8,15 @@ export default defineConfig({
   plugins: [
     cloudflareTest(async () => ({
       wrangler: { configPath: './wrangler.toml' },
-      miniflare: { bindings: { ...(await generateDevVars()) } },
+      miniflare: {
+        bindings: { ...(await generateDevVars()), TEST_MIGRATIONS: await readD1Migrations('./migrations') },
+      },
     })),
   ],
   test: {
     include: ['test/gateway/integration/**/*.test.ts'],
     globalSetup: ['./test/e2e/helpers/gateway-global-setup.ts'],
+    setupFiles: ['./test/setup.ts'],
     testTimeout: 60_000,
   },
 });

@@ -74,6 +74,8 @@ export function loadCatalog(
   vault: Vault | undefined,
   nowMs: number,
 ): Promise<readonly Upstream[]> {
+  // Without operators there is no admin page, so nothing can have been added: no query at all.
+  if (config.adminEmails.length === 0) return Promise.resolve(config.upstreams);
   if (memo && memo.config === config && nowMs - memo.at < CATALOG_TTL_MS) return memo.upstreams;
   const upstreams = adminUpstreams(db, config, vault).then((admin) =>
     Object.freeze([...config.upstreams, ...admin]),
