@@ -3,7 +3,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { getConfig } from '../../../src/config';
 import { saveConnection } from '../../../src/gateway/connection-store';
 import { forgetAccess } from '../../../src/gateway/connections';
-import { parseVaultKeys, seal, vaultFor } from '../../../src/gateway/vault';
+import { seal, vaultFor } from '../../../src/gateway/vault';
 import { createTestApp, createUser, type TestApp } from '../../helpers/app';
 import { mcpPost, mintAccessToken, modernPost, rpc } from '../../surfaces/support';
 import { FIXTURE_BEARER } from './provided';
