@@ -10,6 +10,7 @@ import {
   markNeedsReconnect,
   saveConnection,
   storeRefreshed,
+  touchConnection,
 } from './connection-store';
 import {
   type OAuthClientEnv,
@@ -308,4 +309,26 @@ export async function disconnectEveryone(env: OAuthClientEnv, upstream: Upstream
   for (const c of removed) forgetAccess(c.userId, upstream.id);
   await Promise.all(removed.map((c) => revokeAtUpstream(env, upstream, c)));
   return removed.length;
+}
+
+/** `last_used_at` is written at most this often per person and upstream per isolate. */
+export const LAST_USED_RESOLUTION_SECONDS = 300;
+const touched = new IsolateCache<string, true>({ maxEntries: 2_000 });
+
+/**
+ * Records that a connection was used, for the person's connections page — after the response
+ * (`defer`), and at most once per {@link LAST_USED_RESOLUTION_SECONDS} per isolate, so a call's own
+ * path never waits on a write.
+ */
+export function noteUse(
+  env: OAuthClientEnv,
+  upstream: Upstream,
+  userId: string,
+  defer: (work: Promise<unknown>) => void,
+): void {
+  if (!needsConnection(upstream)) return;
+  const key = memoKey(userId, upstream.id);
+  if (touched.get(key, env.now)) return;
+  touched.set(key, true, env.now + LAST_USED_RESOLUTION_SECONDS);
+  defer(touchConnection(env.db, userId, upstream.id, env.now).catch(() => {}));
 }

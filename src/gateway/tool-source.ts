@@ -16,7 +16,13 @@ import {
 import type { Principal } from '../auth/principal';
 import { log } from '../http/log';
 import { type RequestStateCodec, RequestStateError } from '../tokens/request-state';
-import { type CredentialFailure, credentialRefused, needsConnection, upstreamAccess } from './connections';
+import {
+  type CredentialFailure,
+  credentialRefused,
+  needsConnection,
+  noteUse,
+  upstreamAccess,
+} from './connections';
 import type { EraCache } from './era-cache';
 import { cachedToolList, storeToolList } from './tool-list-cache';
 import { createUpstreamClient, type RoundOptions, type UpstreamClient } from './upstream-client';
@@ -68,6 +74,8 @@ export interface GatewaySession {
   readonly requestStates: RequestStateCodec;
   readonly principalKey: string;
   readonly requestId: string;
+  /** Work to finish after the response (`waitUntil`). */
+  readonly defer: (work: Promise<unknown>) => void;
 }
 
 export interface Skipped {
@@ -365,6 +373,7 @@ export async function callGatewayTool(
     }
     return failureResult(result.failure);
   }
+  noteUse(session.access, upstream, userId, session.defer);
   const outcome = result.value;
   if (outcome.kind === 'complete') return outcome.result;
   if (session.era !== 'modern') {

@@ -201,6 +201,19 @@ describe('/mcp as a gateway: lazy consent for upstreams that need a connection',
       await mcpPost(app, token, rpc('tools/call', { name: 'keyed__test_simple_text', arguments: {} })),
     );
     expect(call.result?.isError).toBeFalsy();
+    // The connections page learns of the use after the response (deferred, throttled).
+    await expect
+      .poll(
+        async () =>
+          (
+            await env.DB.prepare(
+              'SELECT last_used_at FROM upstream_connections WHERE user_id = ? AND upstream_id = ?',
+            )
+              .bind(user.id, 'keyed')
+              .first<{ last_used_at: number | null }>()
+          )?.last_used_at,
+      )
+      .toBeTypeOf('number');
   });
 
   it('asks a 2026-07-28 client with URL elicitation to connect (input_required), and the retry succeeds once connected', async () => {
