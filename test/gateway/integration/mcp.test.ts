@@ -74,6 +74,7 @@ describe('/mcp as a gateway: one list of every tool', () => {
     const modern = await body(await modernPost(app, token, 'tools/list'));
     expect(names(modern)).toEqual(names(legacy));
     expect(modern.result?.cacheScope).toBe('private');
+    expect(modern.result?.ttlMs).toBe(60_000);
   });
 
   it('routes a call to its upstream and returns what it returned, in both eras', async () => {
