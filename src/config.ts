@@ -15,6 +15,8 @@ export interface Config {
   readonly serviceName: string;
   /** HMAC key for cookies and CSRF tokens (raw bytes). */
   readonly sessionSecret: Uint8Array;
+  /** HMAC key for MCP `requestState` (multi-round-trip requests), kept apart from the session key. */
+  readonly requestStateSecret: Uint8Array;
   /** The JWK set whose first key signs access tokens; every key verifies. */
   readonly signingKeys: readonly SigningJwk[];
   readonly mail: MailConfig;
@@ -30,6 +32,8 @@ export interface Config {
   readonly upstreamAllowHttpLoopback: boolean;
   /** `VAULT_KEYS`: the keys upstream credentials are sealed with; empty only when no upstream needs one. */
   readonly vaultKeys: readonly VaultKeyMaterial[];
+  /** `ADMIN_EMAILS`: accounts that may manage upstreams, once their email is verified (lower case). */
+  readonly adminEmails: readonly string[];
 }
 
 export interface MailConfig {
@@ -98,10 +102,13 @@ function parseIntVar(value: string | undefined, field: string, fallback: number,
   return n;
 }
 
-function decodeSecret(value: string | undefined): Uint8Array {
-  if (!value) throw new ConfigError('SESSION_SECRET is missing (npm run dev generates one into .dev.vars)');
+function decodeSecret(
+  value: string | undefined,
+  field: 'SESSION_SECRET' | 'REQUEST_STATE_SECRET',
+): Uint8Array {
+  if (!value) throw new ConfigError(`${field} is missing (npm run dev generates one into .dev.vars)`);
   const bytes = new TextEncoder().encode(value);
-  if (bytes.byteLength < 32) throw new ConfigError('SESSION_SECRET must be at least 32 characters');
+  if (bytes.byteLength < 32) throw new ConfigError(`${field} must be at least 32 characters`);
   return bytes;
 }
 
@@ -118,6 +125,18 @@ function parseSigningKeys(value: string | undefined): SigningJwk[] {
   const kids = new Set(parsed.data.keys.map((k) => k.kid));
   if (kids.size !== parsed.data.keys.length) throw new ConfigError('SIGNING_KEYS has duplicate kid values');
   return parsed.data.keys;
+}
+
+function parseAdminEmails(value: string | undefined): string[] {
+  const emails = (value ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((e) => e.toLowerCase());
+  for (const email of emails) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
+      throw new ConfigError('ADMIN_EMAILS must list email addresses');
+  }
+  return emails;
 }
 
 /** Parses the Worker's env into a frozen {@link Config}; throws {@link ConfigError} on anything wrong. */
@@ -166,7 +185,8 @@ export function parseConfig(env: Env): Config {
     environment,
     publicUrl,
     serviceName: env.SERVICE_NAME?.trim() || 'Gatehouse',
-    sessionSecret: decodeSecret(env.SESSION_SECRET),
+    sessionSecret: decodeSecret(env.SESSION_SECRET, 'SESSION_SECRET'),
+    requestStateSecret: decodeSecret(env.REQUEST_STATE_SECRET, 'REQUEST_STATE_SECRET'),
     signingKeys: Object.freeze(parseSigningKeys(env.SIGNING_KEYS)),
     mail: Object.freeze({
       from: env.MAIL_FROM?.trim() || 'Gatehouse <no-reply@localhost>',
@@ -186,6 +206,7 @@ export function parseConfig(env: Env): Config {
     upstreams,
     upstreamAllowHttpLoopback,
     vaultKeys,
+    adminEmails: Object.freeze(parseAdminEmails(env.ADMIN_EMAILS)),
   });
 }
 

@@ -15,6 +15,7 @@ export interface Env {
   MAIL_API_URL?: string;
   MAIL_API_KEY?: string;
   SESSION_SECRET?: string;
+  REQUEST_STATE_SECRET?: string;
   SIGNING_KEYS?: string;
   ALLOWED_ORIGINS?: string;
   REFRESH_GRACE_SECONDS?: string;
@@ -23,4 +24,5 @@ export interface Env {
   GATEHOUSE_UPSTREAMS?: string;
   UPSTREAM_ALLOW_HTTP_LOOPBACK?: string;
   VAULT_KEYS?: string;
+  ADMIN_EMAILS?: string;
 }

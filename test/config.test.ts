@@ -9,6 +9,7 @@ const valid: Partial<Env> = {
   ENVIRONMENT: 'development',
   PUBLIC_URL: '',
   SESSION_SECRET: base.SESSION_SECRET,
+  REQUEST_STATE_SECRET: base.REQUEST_STATE_SECRET,
   SIGNING_KEYS: base.SIGNING_KEYS,
 };
 const production: Partial<Env> = {
@@ -59,6 +60,8 @@ describe('parseConfig', () => {
     ['missing SESSION_SECRET', { SESSION_SECRET: undefined }],
     ['empty SESSION_SECRET', { SESSION_SECRET: '' }],
     ['short SESSION_SECRET', { SESSION_SECRET: 'x'.repeat(31) }],
+    ['missing REQUEST_STATE_SECRET', { REQUEST_STATE_SECRET: undefined }],
+    ['short REQUEST_STATE_SECRET', { REQUEST_STATE_SECRET: 'x'.repeat(31) }],
     ['missing SIGNING_KEYS', { SIGNING_KEYS: undefined }],
     ['SIGNING_KEYS not JSON', { SIGNING_KEYS: '{keys: [' }],
     ['SIGNING_KEYS not a JWK set', { SIGNING_KEYS: '[]' }],
@@ -128,7 +131,9 @@ describe('the Worker entry point', () => {
       const res = await worker.fetch(new Request('http://localhost/login'), withVars(vars), ctx);
       expect(res.status).toBe(500);
       const text = await res.text();
-      expect(text).not.toMatch(/SESSION_SECRET|SIGNING_KEYS|PUBLIC_URL|MAIL_API|ConfigError|at /);
+      expect(text).not.toMatch(
+        /SESSION_SECRET|REQUEST_STATE_SECRET|SIGNING_KEYS|PUBLIC_URL|MAIL_API|ConfigError|at /,
+      );
     }
     const logged = spy.mock.calls.map((c) => JSON.parse(String(c[0])) as { event: string });
     expect(logged.filter((l) => l.event === 'config.invalid')).toHaveLength(4);

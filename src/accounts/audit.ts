@@ -19,7 +19,11 @@ export type AuditKind =
   | 'app_connected'
   | 'app_revoked'
   | 'signed_out_everywhere'
-  | 'account_deleted';
+  | 'account_deleted'
+  | 'upstream_connected'
+  | 'upstream_disconnected'
+  | 'upstream_added'
+  | 'upstream_removed';
 
 export interface AuditMeta {
   ip: string;

@@ -20,6 +20,17 @@ export interface ActionAnnotations {
   idempotent: boolean;
 }
 
+/** What a person is asked before a destructive action runs on a surface that can ask. */
+export interface Confirmation {
+  /** One sentence naming what will be lost, e.g. `Delete the project "Launch" and its 3 tasks?`. */
+  question: string;
+  /**
+   * Changes whenever what would be lost changes, so a yes given to one question is never applied to
+   * another (the project was renamed or gained tasks between the question and the answer).
+   */
+  fingerprint: string;
+}
+
 interface ActionSpec<I extends z.ZodObject, O extends z.ZodObject> {
   /** camelCase; the MCP tool name and the Action API path segment. */
   name: string;
@@ -33,6 +44,11 @@ interface ActionSpec<I extends z.ZodObject, O extends z.ZodObject> {
   annotations: ActionAnnotations;
   /** Throws `AppError` (`not_found`, `limit_reached`, …) for anything the caller got wrong. */
   handler(principal: Principal, input: z.output<I>, ctx: ActionContext): Promise<z.input<O>>;
+  /**
+   * Destructive actions may name what they would destroy; a surface that can ask the person (MCP form
+   * elicitation) asks first and runs only on an accepted answer. Throws like `handler` (`not_found`).
+   */
+  confirm?(principal: Principal, input: z.output<I>, ctx: ActionContext): Promise<Confirmation>;
 }
 
 /** An action as the surfaces see it: input is untrusted, output is a plain object. */
@@ -50,6 +66,8 @@ export interface Action {
    * registry tests check every action's output against its schema.
    */
   invoke(principal: Principal, input: unknown, ctx: ActionContext): Promise<Record<string, unknown>>;
+  /** The question to ask before `invoke`, with the same scope and input checks; undefined: nothing to ask. */
+  confirmation(principal: Principal, input: unknown, ctx: ActionContext): Promise<Confirmation | undefined>;
 }
 
 const ALL_SCOPES: readonly Scope[] = ['mcp', 'api'];
@@ -66,15 +84,23 @@ export function defineAction<I extends z.ZodObject, O extends z.ZodObject>(spec:
     scopes,
     annotations: Object.freeze({ ...spec.annotations }),
     async invoke(principal: Principal, input: unknown, ctx: ActionContext) {
-      if (!scopes.some((s) => principal.scopes.includes(s))) {
-        throw new AppError('insufficient_scope', 'The access token does not allow this action.');
-      }
-      const parsed = spec.input.safeParse(input ?? {});
-      if (!parsed.success) throw validationError(parsed.error);
-      const output: Record<string, unknown> = await spec.handler(principal, parsed.data, ctx);
+      const output: Record<string, unknown> = await spec.handler(principal, checked(principal, input), ctx);
       return output;
     },
+    async confirmation(principal: Principal, input: unknown, ctx: ActionContext) {
+      if (!spec.confirm) return undefined;
+      return spec.confirm(principal, checked(principal, input), ctx);
+    },
   });
+
+  function checked(principal: Principal, input: unknown): z.output<I> {
+    if (!scopes.some((s) => principal.scopes.includes(s))) {
+      throw new AppError('insufficient_scope', 'The access token does not allow this action.');
+    }
+    const parsed = spec.input.safeParse(input ?? {});
+    if (!parsed.success) throw validationError(parsed.error);
+    return parsed.data;
+  }
 }
 
 const MAX_REPORTED_ISSUES = 10;

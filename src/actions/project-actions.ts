@@ -3,7 +3,14 @@ import { AppError } from '../http/errors';
 import { defineAction, notFound } from './action';
 import { encodeCursor, parseCursor } from './cursor';
 import { cursor, LIMITS, line, pageSize, projectId, projectSchema, text } from './schemas';
-import { deleteProject, findProject, insertProject, listProjects, updateProject } from './store/projects';
+import {
+  deleteProject,
+  findProject,
+  findProjectWithTaskCount,
+  insertProject,
+  listProjects,
+  updateProject,
+} from './store/projects';
 
 const title = line(LIMITS.titleLength).describe(`Project title (1–${LIMITS.titleLength} characters).`);
 const description = text(LIMITS.descriptionLength).describe(
@@ -96,5 +103,15 @@ export const deleteProjectAction = defineAction({
     const result = await deleteProject(ctx.db, principal.userId, input.projectId);
     if (!result) throw notFound('project');
     return { deleted: true as const, projectId: input.projectId, deletedTasks: result.deletedTasks };
+  },
+  async confirm(principal, input, ctx) {
+    const found = await findProjectWithTaskCount(ctx.db, principal.userId, input.projectId);
+    if (!found) throw notFound('project');
+    const { project, taskCount } = found;
+    const tasks = taskCount === 1 ? 'its 1 task' : `its ${taskCount} tasks`;
+    return {
+      question: `Delete the project "${project.title}" and ${tasks}? This cannot be undone.`,
+      fingerprint: `${project.id}:${project.updatedAt}:${taskCount}`,
+    };
   },
 });

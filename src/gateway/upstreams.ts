@@ -25,6 +25,11 @@ export type UpstreamAuth =
       readonly clientSecret: string | undefined;
       /** Scopes to ask for; when absent, those the upstream's metadata names. */
       readonly scopes: readonly string[] | undefined;
+      /**
+       * `auto`: our client ID metadata document where the upstream accepts them, else dynamic
+       * registration; `dynamic`: always register (an upstream that cannot reach our document).
+       */
+      readonly registration: 'auto' | 'dynamic';
     }
   | { readonly type: 'api_key_per_user'; readonly header: string; readonly scheme: string | undefined }
   | {
@@ -35,9 +40,13 @@ export type UpstreamAuth =
       readonly key: string;
     };
 
+/** Where an upstream was declared: the `GATEHOUSE_UPSTREAMS` var, or the admin page. */
+export type UpstreamSource = 'config' | 'admin';
+
 export interface Upstream {
   readonly id: string;
   readonly name: string;
+  readonly source: UpstreamSource;
   /** The MCP endpoint, normalised by `URL`. */
   readonly url: string;
   readonly prefix: string;
@@ -99,6 +108,7 @@ const entrySchema = z.strictObject({
         .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/))
         .max(32)
         .optional(),
+      registration: z.enum(['auto', 'dynamic']).default('auto'),
     }),
     z.strictObject({ type: z.literal('api_key_per_user'), ...keyAuthFields }),
     z.strictObject({ type: z.literal('api_key_shared'), ...keyAuthFields }),
@@ -138,12 +148,24 @@ function parseUpstreamUrl(value: string, allowHttpLoopback: boolean, label: stri
   return url.href;
 }
 
-function parseEntry(raw: unknown, index: number, options: UpstreamCatalogOptions): Upstream {
+function labelOf(raw: unknown, index: number): string {
   const named =
     typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
       ? `"${String((raw as { id: string }).id).slice(0, 40)}"`
       : `#${index + 1}`;
-  const label = `GATEHOUSE_UPSTREAMS entry ${named}`;
+  return `GATEHOUSE_UPSTREAMS entry ${named}`;
+}
+
+/**
+ * Parses one catalog entry (from the var, or from the admin page, whose errors carry its own `label`);
+ * throws {@link ConfigError} with the label and the first problem.
+ */
+export function parseUpstreamEntry(
+  raw: unknown,
+  label: string,
+  options: UpstreamCatalogOptions,
+  source: UpstreamSource = 'config',
+): Upstream {
   const parsed = entrySchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`${label}: ${describeIssue(parsed.error.issues[0]!)}`);
   const entry = parsed.data;
@@ -164,6 +186,7 @@ function parseEntry(raw: unknown, index: number, options: UpstreamCatalogOptions
         clientId: entry.auth.client_id,
         clientSecret,
         scopes: entry.auth.scopes ? Object.freeze([...entry.auth.scopes]) : undefined,
+        registration: entry.auth.registration,
       };
       break;
     }
@@ -181,6 +204,7 @@ function parseEntry(raw: unknown, index: number, options: UpstreamCatalogOptions
   return Object.freeze({
     id: entry.id,
     name: entry.name,
+    source,
     url,
     prefix: entry.prefix,
     timeoutMs: entry.timeout_ms ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
@@ -202,11 +226,17 @@ export function parseUpstreams(
   }
   if (!Array.isArray(json)) throw new ConfigError('GATEHOUSE_UPSTREAMS must be a JSON array');
   if (json.length > 50) throw new ConfigError('GATEHOUSE_UPSTREAMS may list at most 50 upstreams');
-  const upstreams = json.map((raw, i) => parseEntry(raw, i, options));
+  const upstreams = json.map((raw, i) => parseUpstreamEntry(raw, labelOf(raw, i), options));
+  checkCatalog(upstreams, (u) => `GATEHOUSE_UPSTREAMS entry "${u.id}"`);
+  return Object.freeze(upstreams);
+}
+
+/** Ids and prefixes are unique, and at most one prefix is empty; throws {@link ConfigError}. */
+export function checkCatalog(upstreams: readonly Upstream[], labelFor: (u: Upstream) => string): void {
   const ids = new Set<string>();
   const prefixes = new Set<string>();
   for (const u of upstreams) {
-    const label = `GATEHOUSE_UPSTREAMS entry "${u.id}"`;
+    const label = labelFor(u);
     if (ids.has(u.id)) throw new ConfigError(`${label}: id is used twice`);
     ids.add(u.id);
     if (prefixes.has(u.prefix)) {
@@ -218,7 +248,6 @@ export function parseUpstreams(
     }
     prefixes.add(u.prefix);
   }
-  return Object.freeze(upstreams);
 }
 
 /** The exposed name of an upstream tool (or prompt). */

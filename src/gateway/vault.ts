@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../config-error';
+import { base64url, fromBase64url } from '../tokens/secrets';
 
 /**
  * The vault: upstream credentials (OAuth tokens Gatehouse obtained, keys people pasted) are stored
@@ -54,18 +55,6 @@ const keySetSchema = z.object({
     .max(16),
 });
 
-function fromBase64Url(value: string): Uint8Array {
-  const base64 = value.replaceAll('-', '+').replaceAll('_', '/');
-  const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
-}
-
 export interface VaultKeyMaterial {
   readonly kid: string;
   readonly raw: Uint8Array;
@@ -87,7 +76,7 @@ export function parseVaultKeys(value: string): readonly VaultKeyMaterial[] {
     parsed.data.keys.map((jwk) => {
       let raw: Uint8Array;
       try {
-        raw = fromBase64Url(jwk.k);
+        raw = fromBase64url(jwk.k);
       } catch {
         throw new ConfigError(`VAULT_KEYS key "${jwk.kid}" is not base64url`);
       }
@@ -133,7 +122,7 @@ export async function seal(vault: Vault, binding: VaultBinding, plaintext: strin
     first.key,
     new TextEncoder().encode(plaintext),
   );
-  return [FORMAT, first.kid, toBase64Url(iv), toBase64Url(new Uint8Array(ciphertext))].join('.');
+  return [FORMAT, first.kid, base64url(iv), base64url(new Uint8Array(ciphertext))].join('.');
 }
 
 /** Opens a sealed value for the same binding; throws {@link VaultError} otherwise. */
@@ -146,8 +135,8 @@ export async function open(vault: Vault, binding: VaultBinding, sealed: string):
   let iv: Uint8Array;
   let body: Uint8Array;
   try {
-    iv = fromBase64Url(ivText);
-    body = fromBase64Url(bodyText);
+    iv = fromBase64url(ivText);
+    body = fromBase64url(bodyText);
   } catch {
     throw new VaultError('malformed');
   }

@@ -9,12 +9,14 @@ import {
 } from '../accounts/revoke-all';
 import { endSession, type SessionState, startSession } from '../accounts/sessions';
 import { setPasswordStatement } from '../accounts/users';
+import { disconnectAll } from '../gateway/connections';
 import { readForm } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
 import { clientIp, nowSeconds, userAgent } from '../http/context';
 import { csrfToken, requireCsrf } from '../http/csrf';
 import { enforceRateLimit } from '../http/rate-limit';
 import { AccountSettingsPage, DELETE_CONFIRMATION } from '../ui/account-settings-page';
+import { catalogOf, oauthClientEnv } from './gateway-context';
 import { sessionOrRedirect } from './require-session';
 
 const FORM_LIMIT = 4 * 1024;
@@ -108,6 +110,8 @@ export function accountSettingsRoutes(): Hono<AppEnv> {
     }
     const now = nowSeconds(c);
     const db = c.env.DB;
+    // Upstream connections are revoked at each upstream while their credentials can still be opened.
+    await disconnectAll(await oauthClientEnv(c), await catalogOf(c), session.user.id);
     // Cached verifications are dropped first, while the token rows still name their hashes.
     await afterAllCredentialsEnded(c.env, session.user.id);
     await db.batch([
@@ -124,6 +128,7 @@ export function accountSettingsRoutes(): Hono<AppEnv> {
     const form = await readForm(c.req.raw, FORM_LIMIT);
     await requireCsrf(c, form);
     const db = c.env.DB;
+    await disconnectAll(await oauthClientEnv(c), await catalogOf(c), session.user.id);
     await db.batch([
       ...signOutEverywhereStatements(db, session.user.id, nowSeconds(c)),
       auditStatement(db, session.user.id, 'signed_out_everywhere', auditMetaOf(c)),

@@ -175,6 +175,10 @@ const EVENT_NAMES: Record<string, string> = {
   app_revoked: 'App disconnected',
   signed_out_everywhere: 'Signed out everywhere',
   account_deleted: 'Account deleted',
+  upstream_connected: 'Server connected',
+  upstream_disconnected: 'Server disconnected',
+  upstream_added: 'Upstream server added',
+  upstream_removed: 'Upstream server removed',
 };
 
 function describeDetail(detail: Record<string, unknown>): string {

@@ -141,6 +141,7 @@ export function caseIp(): string {
 export async function secretsToHide(extra: string[] = []): Promise<string[]> {
   const secrets = [...extra];
   if (env.SESSION_SECRET) secrets.push(env.SESSION_SECRET);
+  if (env.REQUEST_STATE_SECRET) secrets.push(env.REQUEST_STATE_SECRET);
   if (env.SIGNING_KEYS) {
     const set = JSON.parse(env.SIGNING_KEYS) as { keys: { d?: string }[] };
     for (const k of set.keys) if (k.d) secrets.push(k.d);

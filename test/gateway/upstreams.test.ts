@@ -68,6 +68,7 @@ describe('parseUpstreams (GATEHOUSE_UPSTREAMS)', () => {
       clientId: 'gatehouse',
       clientSecret: 'client-secret',
       scopes: ['read', 'write'],
+      registration: 'auto',
     });
     expect(catalog[2]!.auth).toEqual({ type: 'api_key_per_user', header: 'X-Api-Key', scheme: undefined });
     expect(catalog[3]!.auth).toEqual({

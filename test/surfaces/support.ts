@@ -114,3 +114,77 @@ export function apiCall(
     ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
   });
 }
+
+export const MODERN = '2026-07-28';
+const PROTOCOL_VERSION_KEY = 'io.modelcontextprotocol/protocolVersion';
+
+export interface ModernOptions {
+  /** Client capabilities declared in `_meta` (default none). */
+  capabilities?: Record<string, unknown>;
+  clientName?: string;
+  /** Extra params besides `_meta`. */
+  params?: Record<string, unknown>;
+  /** Header overrides; `null` removes a header. */
+  headers?: Record<string, string | null>;
+  /** Overrides the `_meta` protocol version (the header follows unless overridden). */
+  version?: string;
+}
+
+/** The `_meta` envelope every 2026-07-28 request carries. */
+export function envelope(opts: ModernOptions = {}) {
+  return {
+    [PROTOCOL_VERSION_KEY]: opts.version ?? MODERN,
+    'io.modelcontextprotocol/clientInfo': { name: opts.clientName ?? 'test-client', version: '1.0.0' },
+    'io.modelcontextprotocol/clientCapabilities': opts.capabilities ?? {},
+  };
+}
+
+/** The `Mcp-Name` a conforming client sends: params.name or params.uri, base64-wrapped if not header-safe. */
+function mcpName(method: string, params: Record<string, unknown>): string | undefined {
+  const value = method === 'resources/read' ? params.uri : method === 'tools/call' ? params.name : undefined;
+  if (typeof value !== 'string') return undefined;
+  if (/^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value) && !value.startsWith('=?base64?')) return value;
+  const bytes = new TextEncoder().encode(value);
+  return `=?base64?${btoa(String.fromCharCode(...bytes))}?=`;
+}
+
+/** A 2026-07-28 request with the headers a conforming client sends (SEP-2243). */
+export function modernPost(
+  app: TestApp,
+  token: string | undefined,
+  method: string,
+  opts: ModernOptions = {},
+) {
+  const params = { ...opts.params, _meta: envelope(opts) };
+  const headers: Record<string, string> = {
+    'mcp-protocol-version': opts.version ?? MODERN,
+    'mcp-method': method,
+  };
+  const name = mcpName(method, params);
+  if (name !== undefined) headers['mcp-name'] = name;
+  for (const [k, v] of Object.entries(opts.headers ?? {})) {
+    if (v === null) delete headers[k];
+    else headers[k] = v;
+  }
+  const body = rpc(method, params);
+  return mcpPostRaw(app, token, body, headers);
+}
+
+/** Like mcpPost, but with exactly the MCP headers given (no default MCP-Protocol-Version). */
+export function mcpPostRaw(
+  app: TestApp,
+  token: string | undefined,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<Response> {
+  return app.fetch('/mcp', {
+    method: 'POST',
+    headers: {
+      accept: ACCEPT_BOTH,
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+}

@@ -62,6 +62,22 @@ export async function findProject(db: D1Database, userId: string, id: string): P
   return row ? toProject(row) : null;
 }
 
+/** A project and how many tasks it holds, in one statement (what deleting it would remove). */
+export async function findProjectWithTaskCount(
+  db: D1Database,
+  userId: string,
+  id: string,
+): Promise<{ project: Project; taskCount: number } | null> {
+  const row = await db
+    .prepare(
+      `SELECT ${COLUMNS}, (SELECT COUNT(*) FROM tasks WHERE tasks.project_id = projects.id AND tasks.user_id = ?2)
+       AS task_count FROM projects WHERE id = ?1 AND user_id = ?2`,
+    )
+    .bind(id, userId)
+    .first<ProjectRow & { task_count: number }>();
+  return row ? { project: toProject(row), taskCount: row.task_count } : null;
+}
+
 /** Inserts a project unless the user already has the maximum; null then (one statement, no race). */
 export async function insertProject(
   db: D1Database,

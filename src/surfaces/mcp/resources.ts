@@ -1,8 +1,8 @@
 import type {
   ListResourcesResult,
   ReadResourceResult,
-  ResourceTemplate,
-} from '@modelcontextprotocol/sdk/types.js';
+  ResourceTemplateType,
+} from '@modelcontextprotocol/server';
 import { type ActionContext, notFound } from '../../actions/action';
 import { encodeCursor, parseCursor } from '../../actions/cursor';
 import { LIMITS } from '../../actions/schemas';
@@ -15,7 +15,7 @@ import { AppError } from '../../http/errors';
  * Projects as MCP resources, `gatehouse://projects/{projectId}`: a project and its first page of tasks
  * as JSON, read with the same user-scoped queries as the tools.
  */
-export const PROJECT_TEMPLATE: ResourceTemplate = {
+export const PROJECT_TEMPLATE: ResourceTemplateType = {
   uriTemplate: 'gatehouse://projects/{projectId}',
   name: 'project',
   title: 'Project',

@@ -1,4 +1,4 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import type { Action } from '../../actions/action';
 import { actionsFor } from '../../actions/registry';
 import { jsonSchemaOf } from '../json-schema';

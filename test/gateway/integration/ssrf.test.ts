@@ -10,6 +10,7 @@ const raw = (url: string): Upstream => ({
   url,
   prefix: 'raw',
   timeoutMs: 5000,
+  source: 'config',
   auth: { type: 'none' },
 });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ACTIONS } from '../../src/actions/registry';
-import { MCP_BODY_LIMIT } from '../../src/surfaces/mcp/routes';
-import { createTestApp, ORIGIN } from '../helpers/app';
-import { callTool, mcpPost, rpc, signedInApp } from './support';
+import { ACTIONS } from '../../../src/actions/registry';
+import { MCP_BODY_LIMIT } from '../../../src/surfaces/mcp/routes';
+import { createTestApp, ORIGIN } from '../../helpers/app';
+import { callTool, mcpPost, rpc, signedInApp } from '../support';
 
 const clientInfo = { name: 'test-client', version: '1.0.0' };
 
@@ -155,14 +155,16 @@ describe('POST /mcp: resources', () => {
     expect(doc.tasks.map((t) => t.text)).toEqual(['one']);
   });
 
-  it('answers another user’s or a malformed resource URI with -32002', async () => {
+  // -32002 until 2025-11-25; the SDK sends 2026-07-28's -32602 (SEP-2164) in both eras.
+  it('answers another user’s or a malformed resource URI with -32602 naming the URI', async () => {
     const owner = await signedInApp('mcp');
     const created = await callTool(owner.app, owner.token, 'createProject', { title: 'Mine' });
     const id = (created.structuredContent!.project as { id: string }).id;
     const intruder = await signedInApp('mcp');
     for (const uri of [`gatehouse://projects/${id}`, 'gatehouse://projects/../x', 'file:///etc/passwd']) {
       const body = await json(await mcpPost(intruder.app, intruder.token, rpc('resources/read', { uri })));
-      expect(body.error?.code, uri).toBe(-32002);
+      expect(body.error?.code, uri).toBe(-32602);
+      expect((body.error as { data?: unknown } | undefined)?.data, uri).toEqual({ uri });
       expect(JSON.stringify(body)).not.toContain('Mine');
     }
   });
