@@ -11,6 +11,7 @@ import type { Upstream } from '../../src/gateway/upstreams';
 const linear: Upstream = {
   id: 'linear',
   name: 'Linear',
+  source: 'config',
   url: 'https://mcp.linear.example/mcp',
   prefix: 'linear',
   timeoutMs: 30_000,
