@@ -35,7 +35,7 @@ export default defineConfig({
   ],
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-    exclude: ['test/e2e/**', 'test/browser/**', 'node_modules/**'],
+    exclude: ['test/e2e/**', 'test/browser/**', 'test/gateway/integration/**', 'node_modules/**'],
     setupFiles: ['./test/setup.ts'],
     testTimeout: 20_000,
     silent: 'passed-only',

@@ -14,6 +14,7 @@ import { AppError } from '../../http/errors';
 import { log } from '../../http/log';
 import { createRequestStateCodec, type RequestStateCodec } from '../../tokens/request-state';
 import { decideEra, jsonRpcId } from './era';
+import { gatewayFor } from './gateway';
 import { malformedParams } from './params';
 import { createMcpServer, type McpRequestScope } from './server';
 
@@ -168,6 +169,14 @@ async function handleMcpPost(c: AppContext): Promise<Response> {
     era: decision.kind,
     requestStates: requestStates(c.get('config')),
   };
+  scope.gateway = await gatewayFor(
+    c,
+    decision.kind,
+    decision.kind === 'modern'
+      ? '2026-07-28'
+      : (decision.headers.get('mcp-protocol-version') ?? '2025-03-26'),
+    scope.requestStates,
+  );
   // Headers may have been corrected by a logged deviation; the body was read once and is passed on parsed.
   const request = new Request(c.req.url, { method: 'POST', headers: decision.headers });
 
