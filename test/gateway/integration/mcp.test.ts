@@ -114,6 +114,19 @@ describe('/mcp as a gateway: one list of every tool', () => {
     expect(unrouted.error?.code).toBe(-32602);
   });
 
+  it("passes an upstream's -32021 (a client capability the call needs was not declared) on as that error", async () => {
+    const app = gatewayApp([fixture()]);
+    const { token } = await person(app);
+    const res = await modernPost(app, token, 'tools/call', {
+      params: { name: 'fx__test_missing_capability', arguments: {} },
+    });
+    // 2026-07-28 servers MUST answer with -32021, and the HTTP transport with 400.
+    expect(res.status).toBe(400);
+    const answer = (await res.json()) as RpcBody;
+    expect(answer.error?.code).toBe(-32021);
+    expect(answer.result).toBeUndefined();
+  });
+
   it('turns an upstream that is down into a tool error and a skipped list entry, never a 5xx', async () => {
     const app = gatewayApp([
       fixture(),
