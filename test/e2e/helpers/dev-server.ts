@@ -45,9 +45,10 @@ process.on('exit', () => {
  * children together.
  */
 export async function startDevServer(
-  options: { vars?: Record<string, string>; timeoutMs?: number } = {},
+  options: { vars?: Record<string, string>; timeoutMs?: number; port?: number } = {},
 ): Promise<DevServer> {
-  const port = await freePort();
+  // A caller may pick the port first, to name this server in another one's configuration.
+  const port = options.port ?? (await freePort());
   const persist = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
   const varArgs = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
   const child = spawn('npm', ['run', 'dev', '--', ...varArgs], {
