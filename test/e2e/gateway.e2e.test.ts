@@ -34,12 +34,8 @@ let personThere: Person;
 let pat: string;
 const clients: Client[] = [];
 
-beforeAll(async () => {
-  [fixture, keyed, everything] = await Promise.all([
-    startFixtureUpstream(),
-    startFixtureUpstream({ bearer: FIXTURE_BEARER }),
-    startServerEverything(),
-  ]);
+/** The second Gatehouse and the gateway naming it as an `oauth` upstream, on ports chosen here. */
+async function startPair(): Promise<[DevServer, DevServer]> {
   const [gatewayPort, secondPort] = await Promise.all([freePort(), freePort()]);
   const startSecond = () =>
     startDevServer({
@@ -72,18 +68,45 @@ beforeAll(async () => {
       },
     });
   // Both read the generated .dev.vars; on a fresh clone the first creates it, so they start in turn.
-  if (existsSync(new URL('../../.dev.vars', import.meta.url))) {
-    [second, gateway] = await Promise.all([startSecond(), startGateway()]);
-  } else {
-    second = await startSecond();
-    gateway = await startGateway();
+  if (!existsSync(new URL('../../.dev.vars', import.meta.url))) {
+    const first = await startSecond();
+    try {
+      return [first, await startGateway()];
+    } catch (error) {
+      await first.stop();
+      throw error;
+    }
+  }
+  const started = await Promise.allSettled([startSecond(), startGateway()]);
+  if (started[0].status === 'fulfilled' && started[1].status === 'fulfilled') {
+    return [started[0].value, started[1].value];
+  }
+  await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+  throw started.find((s) => s.status === 'rejected')!.reason;
+}
+
+beforeAll(async () => {
+  [fixture, keyed, everything] = await Promise.all([
+    startFixtureUpstream(),
+    startFixtureUpstream({ bearer: FIXTURE_BEARER }),
+    startServerEverything(),
+  ]);
+  // The ports are chosen before either server binds, since the gateway's configuration names the
+  // second one; on this shared machine another process can take a port meanwhile, so try again then.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      [second, gateway] = await startPair();
+      break;
+    } catch (error) {
+      if (attempt === 3 || !String(error).includes('Address already in use')) throw error;
+    }
   }
   [person, personThere] = await Promise.all([
     createPerson(gateway.url, 'gateway'),
     createPerson(second.url, 'upstream'),
   ]);
   pat = await createPersonalAccessToken(person, 'gateway e2e');
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   for (const client of clients) await client.close().catch(() => {});
