@@ -1,9 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import {
   Client,
   StreamableHTTPClientTransport,
   type VersionNegotiationMode,
 } from '@modelcontextprotocol/client';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_BEARER } from '../gateway/integration/provided';
 import { type DevServer, freePort, startDevServer } from './helpers/dev-server';
@@ -112,6 +117,9 @@ afterAll(async () => {
   for (const client of clients) await client.close().catch(() => {});
   await Promise.all([gateway?.stop(), second?.stop(), fixture?.stop(), keyed?.stop(), everything?.stop()]);
 });
+
+const require = createRequire(import.meta.url);
+const mcpRemoteBin = join(dirname(require.resolve('mcp-remote/package.json')), 'dist', 'proxy.js');
 
 type Mode = VersionNegotiationMode;
 const MODERN: Mode = { pin: '2026-07-28' };
@@ -293,6 +301,45 @@ describe('the gateway through a real `npm run dev`, with real upstreams', () => 
     expect(again.isError).toBe(true);
     expect(text(again)).toContain(`${gateway.url}/settings/connections/second`);
     expect(await names(client)).toContain('gh2__connect');
+  });
+
+  it('mcp-remote over stdio reaches every upstream through the one URL', async () => {
+    // mcp-remote with the person's token as a header (its own OAuth against /mcp is mcp-remote.e2e.test.ts).
+    const home = mkdtempSync(join(tmpdir(), 'gatehouse-gateway-mcp-remote-'));
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [mcpRemoteBin, `${gateway.url}/mcp`, '--header', `Authorization:Bearer ${pat}`],
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: home,
+        MCP_REMOTE_CONFIG_DIR: join(home, '.mcp-auth'),
+        BROWSER: 'true',
+      },
+      stderr: 'pipe',
+    });
+    const client = new V1Client({ name: 'gateway-e2e-mcp-remote', version: '1.0.0' });
+    try {
+      await client.connect(transport);
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(
+        expect.arrayContaining([
+          'whoAmI',
+          'fx__test_simple_text',
+          'ev__echo',
+          'keyed__test_simple_text',
+          'gh2__connect',
+        ]),
+      );
+      const simple = await client.callTool({ name: 'fx__test_simple_text', arguments: {} });
+      expect(simple.content).toEqual([{ type: 'text', text: 'This is a simple text response for testing.' }]);
+      const echo = await client.callTool({ name: 'ev__echo', arguments: { message: 'via mcp-remote' } });
+      expect(text(echo)).toContain('via mcp-remote');
+      const key = await client.callTool({ name: 'keyed__test_simple_text', arguments: {} });
+      expect(key.isError, text(key)).toBeFalsy();
+    } finally {
+      await client.close().catch(() => {});
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('an upstream killed mid-use: its calls become tool errors, /mcp keeps answering, the others are unaffected', async () => {
