@@ -43,7 +43,7 @@ const REVISIONS = ['2026-07-28', '2025-11-25'];
 const KNOWN_GAPS = {
   '2026-07-28': {
     'server-stateless':
-      "Gatehouse's own /mcp, not the gateway: a request under the modern header without `_meta` (or without its protocol version) is answered as a 2025 one (-32601) instead of -32602 with HTTP 400",
+      "Gatehouse's own /mcp, not the gateway: a request under the modern header without `_meta` (or without its protocol version) is answered as a 2025 one (-32601) instead of -32602 with HTTP 400; and an upstream's -32021 reaches the client without its `data` (requiredCapabilities), which the upstream client does not keep",
     'completion-complete': '`completion/complete` is not routed to upstreams',
   },
   '2025-11-25': {
@@ -51,7 +51,6 @@ const KNOWN_GAPS = {
     'logging-set-level':
       'the stateless 2025 leg has no session to keep a log level in, and does not offer `logging`',
     'tools-call-with-logging': 'same: upstream log notifications are not passed on',
-    'tools-call-with-progress': "the 2025 leg does not pass an upstream's progress notifications on",
     'tools-call-sampling':
       'a 2025 server-to-client request needs the answer, which arrives in another HTTP request, routed back to the call waiting for it: state a stateless gateway does not keep (2026-07-28 clients get the same requests as `input_required`, which passes)',
     'tools-call-elicitation': 'same as tools-call-sampling',
