@@ -319,11 +319,17 @@ export function isGatewayTool(session: GatewaySession, name: string): boolean {
   return routeTool(session, name) !== undefined;
 }
 
+const PASSED_THROUGH: ReadonlySet<number> = new Set([
+  ProtocolErrorCode.InvalidParams,
+  ProtocolErrorCode.MissingRequiredClientCapability,
+]);
+
 /** What an upstream failure becomes for the person's client. */
 function failureResult(failure: UpstreamFailure): CallToolResult {
-  // An unknown tool or bad arguments is the upstream's protocol answer, and stays one (-32602).
-  if (failure.kind === 'protocol_error' && failure.rpc?.code === ProtocolErrorCode.InvalidParams) {
-    throw new ProtocolError(ProtocolErrorCode.InvalidParams, failure.rpc.message);
+  // An unknown tool or bad arguments (-32602), and a capability the client did not declare (-32021,
+  // which 2026-07-28 says a server MUST answer with), are the upstream's protocol answer and stay one.
+  if (failure.kind === 'protocol_error' && failure.rpc && PASSED_THROUGH.has(failure.rpc.code)) {
+    throw new ProtocolError(failure.rpc.code, failure.rpc.message);
   }
   return toolError(failure.message);
 }

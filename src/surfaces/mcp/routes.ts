@@ -48,6 +48,23 @@ function negotiate(accept: string): Mode | undefined {
 
 const BOTH = 'application/json, text/event-stream';
 
+/**
+ * A 2025-era request that asks for progress (`_meta.progressToken`) and accepts SSE is answered in
+ * SSE even when it also takes JSON: progress notifications can only travel on the request's own
+ * stream, since a stateless server has no other (an upstream tool's progress, through the gateway).
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/utilities/progress
+ */
+function wantsProgress(accept: string, body: unknown): boolean {
+  if (!/(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(accept)) return false;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  const params = (body as { params?: unknown }).params;
+  if (typeof params !== 'object' || params === null) return false;
+  const meta = (params as { _meta?: unknown })._meta;
+  if (typeof meta !== 'object' || meta === null) return false;
+  const token = (meta as { progressToken?: unknown }).progressToken;
+  return typeof token === 'string' || typeof token === 'number';
+}
+
 /** JSON-RPC batches exist only in protocol 2025-03-26 (removed in 2025-06-18); we cap them small. */
 const BATCH_VERSIONS = new Set(['2025-03-26']);
 export const MAX_BATCH = 20;
@@ -198,7 +215,7 @@ async function handleMcpPost(c: AppContext): Promise<Response> {
   const server = createMcpServer(scope);
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
-    enableJsonResponse: mode === 'json',
+    enableJsonResponse: mode === 'json' && !wantsProgress(c.req.header('accept') ?? '', body),
   });
   await server.connect(transport);
   return transport.handleRequest(new Request(request, { headers: decision.headers }), { parsedBody: body });

@@ -133,6 +133,50 @@ describe('/mcp as a gateway: one list of every tool', () => {
     expect(unrouted.error?.code).toBe(-32602);
   });
 
+  it("passes an upstream's -32021 (a client capability the call needs was not declared) on as that error", async () => {
+    const app = gatewayApp([fixture()]);
+    const { token } = await person(app);
+    const res = await modernPost(app, token, 'tools/call', {
+      params: { name: 'fx__test_missing_capability', arguments: {} },
+    });
+    // 2026-07-28 servers MUST answer with -32021, and the HTTP transport with 400.
+    expect(res.status).toBe(400);
+    const answer = (await res.json()) as RpcBody;
+    expect(answer.error?.code).toBe(-32021);
+    expect(answer.result).toBeUndefined();
+  });
+
+  it("streams an upstream tool's progress to a 2025 client that asked for it, on the call's own SSE response", async () => {
+    const app = gatewayApp([fixture()]);
+    const { token } = await person(app);
+    const res = await mcpPost(
+      app,
+      token,
+      rpc('tools/call', { name: 'fx__test_tool_with_progress', arguments: {}, _meta: { progressToken: 7 } }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const events = (await res.text())
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map(
+        (line) =>
+          JSON.parse(line.slice(6)) as { method?: string; params?: { progress: number }; result?: unknown },
+      );
+    const progress = events
+      .filter((e) => e.method === 'notifications/progress')
+      .map((e) => e.params?.progress);
+    expect(progress).toEqual([0, 50, 100]);
+    expect(events.at(-1)?.result).toBeDefined();
+    // Without a progress token, a client that takes JSON still gets JSON.
+    const plain = await mcpPost(
+      app,
+      token,
+      rpc('tools/call', { name: 'fx__test_simple_text', arguments: {} }),
+    );
+    expect(plain.headers.get('content-type')).toContain('application/json');
+  });
+
   it('turns an upstream that is down into a tool error and a skipped list entry, never a 5xx', async () => {
     const app = gatewayApp([
       fixture(),
