@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Env } from './env';
+import { type IdentityConfig, parseIdentityConfig } from './identity/provider-config';
 
 /**
  * Misconfiguration is an operator's mistake, not a client's: it throws a {@link ConfigError} when the
@@ -29,6 +30,8 @@ export interface Config {
   readonly refreshGraceSeconds: number;
   /** Test-only: lets client ID metadata documents be fetched over http from loopback. */
   readonly cimdAllowHttpLoopback: boolean;
+  /** Sign-in providers (`AUTH_PROVIDERS`) and whether password sign-up is open. */
+  readonly identity: IdentityConfig;
 }
 
 export interface MailConfig {
@@ -166,6 +169,7 @@ export function parseConfig(env: Env): Config {
     ),
     refreshGraceSeconds: parseIntVar(env.REFRESH_GRACE_SECONDS, 'REFRESH_GRACE_SECONDS', 60, 0, 600),
     cimdAllowHttpLoopback,
+    identity: parseIdentityConfig(env, (name) => env[name as `AUTH_PROVIDER_${string}_SECRET`], environment),
   });
 }
 

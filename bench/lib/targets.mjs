@@ -40,11 +40,13 @@ export async function writeGatehouseConfig() {
   return file;
 }
 
-export async function startGatehouse() {
+/** @param {{ env?: Record<string, string> }} [options] extra environment for `wrangler dev` */
+export async function startGatehouse({ env } = {}) {
   const config = await writeGatehouseConfig();
   return wranglerDev('gatehouse', {
     cwd: ROOT,
     config,
+    env,
     readyPath: '/assets/app.css',
     prepare(persist) {
       const migrate = spawnSync(

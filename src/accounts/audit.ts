@@ -19,7 +19,10 @@ export type AuditKind =
   | 'app_connected'
   | 'app_revoked'
   | 'signed_out_everywhere'
-  | 'account_deleted';
+  | 'account_deleted'
+  | 'identity_linked'
+  | 'identity_link_requested'
+  | 'identity_unlinked';
 
 export interface AuditMeta {
   ip: string;
@@ -27,12 +30,12 @@ export interface AuditMeta {
   now: number;
 }
 
-/** Records a security event; with a `guard`, only if the guard holds when its batch runs. */
 /** Who did it, from where, and when: the request's IP, user agent and clock. */
 export function auditMetaOf(c: AppContext): AuditMeta {
   return { ip: clientIp(c), userAgent: userAgent(c), now: nowSeconds(c) };
 }
 
+/** Records a security event; with a `guard`, only if the guard holds when its batch runs. */
 export function auditStatement(
   db: D1Database,
   userId: string | null,

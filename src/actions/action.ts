@@ -123,3 +123,8 @@ export function validationError(error: z.ZodError): AppError {
 export function notFound(what: 'project' | 'task' | 'project or task'): AppError {
   return new AppError('not_found', `No ${what} with that id in your workspace.`);
 }
+
+/** A valid token whose account was deleted (its revocation not yet seen here): the token is wrong. */
+export function accountGone(): AppError {
+  return new AppError('invalid_token', 'The account behind this token no longer exists.');
+}

@@ -175,6 +175,9 @@ const EVENT_NAMES: Record<string, string> = {
   app_revoked: 'App disconnected',
   signed_out_everywhere: 'Signed out everywhere',
   account_deleted: 'Account deleted',
+  identity_linked: 'Sign-in provider linked',
+  identity_link_requested: 'Provider link requested by mail',
+  identity_unlinked: 'Sign-in provider unlinked',
 };
 
 function describeDetail(detail: Record<string, unknown>): string {
