@@ -98,8 +98,18 @@ async function createPerson(base) {
     303,
     'sign-up',
   );
-  const outbox = await (await browser.request('/dev/mail.json')).json();
-  const link = new URL(outbox.find((m) => m.to === email).links[0]);
+  // Sign-up never signs in (its answer must not tell who has an account): sign in as the person would.
+  const login = await browser.page('/login');
+  expectStatus(await browser.postForm('/login', { email, password, csrf_token: login.csrf }), 303, 'sign-in');
+  // The confirmation mail is sent after the sign-up response (waitUntil), so it may land a moment later.
+  let mine;
+  for (let attempt = 0; attempt < 100 && !mine; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    const outbox = await (await browser.request('/dev/mail.json')).json();
+    mine = outbox.find((m) => m.to === email);
+  }
+  if (!mine) throw new Error('no confirmation mail in the development outbox');
+  const link = new URL(mine.links[0]);
   const confirm = await browser.page(link.pathname + link.search);
   expectStatus(
     await browser.postForm('/verify-email', {

@@ -129,12 +129,21 @@ async function obtainAccessToken(base) {
   const browser = new Browser(base);
   const signup = await (await browser.request('/signup')).text();
   const email = `conformance-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}@example.com`;
+  const password = `conformance ${randomBytes(8).toString('hex')}`;
   const created = await browser.postForm('/signup', {
     email,
-    password: `conformance ${randomBytes(8).toString('hex')}`,
+    password,
     csrf_token: field(signup, 'csrf_token') ?? '',
   });
   check(created.status === 303, `sign-up answered ${created.status}`);
+  // Sign-up never signs in (its answer must not tell who has an account): sign in next.
+  const login = await (await browser.request('/login')).text();
+  const signedIn = await browser.postForm('/login', {
+    email,
+    password,
+    csrf_token: field(login, 'csrf_token') ?? '',
+  });
+  check(signedIn.status === 303, `sign-in answered ${signedIn.status}`);
 
   const redirectUri = 'http://127.0.0.1:9/callback';
   const registration = await fetch(`${base}/oauth2/register`, {

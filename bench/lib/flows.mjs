@@ -180,6 +180,11 @@ export function gatehouseFlow(base) {
     const res = await browser.postForm('/signup', { ...fields, email, password });
     await res.arrayBuffer();
     if (res.status !== 302 && res.status !== 303) throw new Error(`POST /signup: HTTP ${res.status}`);
+    // Sign-up never signs in (its answer must not tell who has an account): sign in next, as a person.
+    const login = await browser.page('/login');
+    const signedIn = await browser.postForm('/login', { ...hiddenFields(login.html), email, password });
+    await signedIn.arrayBuffer();
+    if (signedIn.status !== 303) throw new Error(`POST /login: HTTP ${signedIn.status}`);
     signedUp = true;
   }
 
@@ -225,11 +230,16 @@ export function gatehouseFlow(base) {
     },
     /** Verifies the email through the development outbox (PATs need a verified address). */
     async verifyEmail() {
-      const mail = await json(await browser.request('/dev/mail.json'), 'GET /dev/mail.json');
-      const link = mail
-        .filter((m) => m.to === email)
-        .flatMap((m) => m.links)
-        .find((l) => l.includes('/verify-email'));
+      // The mail is sent after the sign-up response (waitUntil), so it may land a moment later.
+      let link;
+      for (let attempt = 0; attempt < 100 && !link; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+        const mail = await json(await browser.request('/dev/mail.json'), 'GET /dev/mail.json');
+        link = mail
+          .filter((m) => m.to === email)
+          .flatMap((m) => m.links)
+          .find((l) => l.includes('/verify-email'));
+      }
       if (!link) throw new Error('no verification mail in the development outbox');
       const u = new URL(link);
       const page = await browser.page(`${u.pathname}${u.search}`);
