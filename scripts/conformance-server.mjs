@@ -129,9 +129,10 @@ async function obtainAccessToken(base) {
   const browser = new Browser(base);
   const signup = await (await browser.request('/signup')).text();
   const email = `conformance-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}@example.com`;
+  const password = `conformance ${randomBytes(8).toString('hex')}`;
   const created = await browser.postForm('/signup', {
     email,
-    password: `conformance ${randomBytes(8).toString('hex')}`,
+    password,
     csrf_token: field(signup, 'csrf_token') ?? '',
   });
   check(created.status === 303, `sign-up answered ${created.status}`);
@@ -166,7 +167,19 @@ async function obtainAccessToken(base) {
   })) {
     authorize.searchParams.set(k, v);
   }
-  const consent = await browser.request(authorize.href);
+  // Sign-up does not sign in (it answers every address alike), so the person signs in when asked.
+  let consent = await browser.request(authorize.href);
+  if (consent.status === 303 && consent.headers.get('location')?.startsWith('/login')) {
+    const login = consent.headers.get('location');
+    const page = await (await browser.request(login)).text();
+    const signedIn = await browser.postForm(login, {
+      email,
+      password,
+      csrf_token: field(page, 'csrf_token') ?? '',
+    });
+    check(signedIn.status === 303, `sign-in answered ${signedIn.status}`);
+    consent = await browser.request(signedIn.headers.get('location'));
+  }
   check(
     consent.status === 200,
     `authorize answered ${consent.status} ${consent.headers.get('location') ?? ''}`,
