@@ -26,11 +26,18 @@ export function generateSessionSecret() {
   return Buffer.from(webcrypto.getRandomValues(new Uint8Array(48))).toString('base64url');
 }
 
+/** A vault key set (AES-256-GCM) for upstream credentials: one `oct` JWK. */
+export function generateVaultKeySet(kid = `vault-${Date.now().toString(36)}`) {
+  const k = Buffer.from(webcrypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+  return { keys: [{ kty: 'oct', kid, k, alg: 'A256GCM' }] };
+}
+
 export async function generateDevVars() {
   return {
     SESSION_SECRET: generateSessionSecret(),
     REQUEST_STATE_SECRET: generateSessionSecret(),
     SIGNING_KEYS: JSON.stringify(await generateSigningKeySet()),
+    VAULT_KEYS: JSON.stringify(generateVaultKeySet()),
   };
 }
 

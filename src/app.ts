@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { devMailRoutes } from './accounts/dev-mail';
 import { accountRoutes } from './accounts/routes';
+import { adminUpstreamRoutes } from './admin/upstreams';
 import { getConfig } from './config';
 import type { AppEnv, Deps } from './http/context';
 import { handleError, handleNotFound, surfaceFor } from './http/error-handler';
@@ -10,6 +11,7 @@ import { oauthRoutes } from './oauth/router';
 import { accountSettingsRoutes } from './settings/account';
 import { apiTokenRoutes } from './settings/api-tokens';
 import { appsRoutes } from './settings/apps';
+import { connectionRoutes } from './settings/connections';
 import { securityLogRoutes } from './settings/security-log';
 import { actionApiV2Routes } from './surfaces/action-api-v2/routes';
 import { mcpRoutes } from './surfaces/mcp/routes';
@@ -50,6 +52,8 @@ export function createApp(deps: Deps = defaultDeps): Hono<AppEnv> {
   app.route('/', securityLogRoutes());
   app.route('/', accountSettingsRoutes());
   app.route('/', appsRoutes());
+  app.route('/', connectionRoutes());
+  app.route('/', adminUpstreamRoutes());
   app.route('/', restV1Routes());
   app.route('/', actionApiV2Routes());
   app.route('/', referencePageRoutes());

@@ -1,14 +1,11 @@
 import { z } from 'zod';
+import { ConfigError } from './config-error';
 import type { Env } from './env';
+import { parseUpstreams, type Upstream } from './gateway/upstreams';
+import { parseVaultKeys, type VaultKeyMaterial } from './gateway/vault';
 import { type IdentityConfig, parseIdentityConfig } from './identity/provider-config';
 
-/**
- * Misconfiguration is an operator's mistake, not a client's: it throws a {@link ConfigError} when the
- * Worker first handles anything, and is never turned into a 4xx.
- */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 export type Environment = 'development' | 'test' | 'production';
 
@@ -32,6 +29,14 @@ export interface Config {
   readonly cimdAllowHttpLoopback: boolean;
   /** Sign-in providers (`AUTH_PROVIDERS`) and whether password sign-up is open. */
   readonly identity: IdentityConfig;
+  /** The upstream MCP servers behind /mcp (`GATEHOUSE_UPSTREAMS`); empty when there are none. */
+  readonly upstreams: readonly Upstream[];
+  /** Development and tests: upstreams over http on loopback (`UPSTREAM_ALLOW_HTTP_LOOPBACK`). */
+  readonly upstreamAllowHttpLoopback: boolean;
+  /** `VAULT_KEYS`: the keys upstream credentials are sealed with; empty only when no upstream needs one. */
+  readonly vaultKeys: readonly VaultKeyMaterial[];
+  /** `ADMIN_EMAILS`: accounts that may manage upstreams, once their email is verified (lower case). */
+  readonly adminEmails: readonly string[];
 }
 
 export interface MailConfig {
@@ -125,6 +130,18 @@ function parseSigningKeys(value: string | undefined): SigningJwk[] {
   return parsed.data.keys;
 }
 
+function parseAdminEmails(value: string | undefined): string[] {
+  const emails = (value ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((e) => e.toLowerCase());
+  for (const email of emails) {
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email))
+      throw new ConfigError('ADMIN_EMAILS must list email addresses');
+  }
+  return emails;
+}
+
 /** Parses the Worker's env into a frozen {@link Config}; throws {@link ConfigError} on anything wrong. */
 export function parseConfig(env: Env): Config {
   const environment = env.ENVIRONMENT ?? 'development';
@@ -146,6 +163,26 @@ export function parseConfig(env: Env): Config {
   const cimdAllowHttpLoopback = env.CIMD_ALLOW_HTTP_LOOPBACK === 'true';
   if (cimdAllowHttpLoopback && environment === 'production') {
     throw new ConfigError('CIMD_ALLOW_HTTP_LOOPBACK is a test setting and is refused in production');
+  }
+  const upstreamAllowHttpLoopback = env.UPSTREAM_ALLOW_HTTP_LOOPBACK === 'true';
+  if (upstreamAllowHttpLoopback && environment === 'production') {
+    throw new ConfigError(
+      'UPSTREAM_ALLOW_HTTP_LOOPBACK is a development setting and is refused in production',
+    );
+  }
+  const upstreams = parseUpstreams(env.GATEHOUSE_UPSTREAMS, {
+    allowHttpLoopback: upstreamAllowHttpLoopback,
+    secret: (name) => {
+      const value = (env as unknown as Record<string, unknown>)[name];
+      return typeof value === 'string' ? value : undefined;
+    },
+  });
+  const vaultKeys = env.VAULT_KEYS ? parseVaultKeys(env.VAULT_KEYS) : Object.freeze([]);
+  const needsVault = upstreams.find((u) => u.auth.type === 'oauth' || u.auth.type === 'api_key_per_user');
+  if (needsVault && vaultKeys.length === 0) {
+    throw new ConfigError(
+      `VAULT_KEYS is missing; upstream "${needsVault.id}" stores each person's credential in the vault`,
+    );
   }
   return Object.freeze({
     environment,
@@ -170,6 +207,10 @@ export function parseConfig(env: Env): Config {
     refreshGraceSeconds: parseIntVar(env.REFRESH_GRACE_SECONDS, 'REFRESH_GRACE_SECONDS', 60, 0, 600),
     cimdAllowHttpLoopback,
     identity: parseIdentityConfig(env, (name) => env[name as `AUTH_PROVIDER_${string}_SECRET`], environment),
+    upstreams,
+    upstreamAllowHttpLoopback,
+    vaultKeys,
+    adminEmails: Object.freeze(parseAdminEmails(env.ADMIN_EMAILS)),
   });
 }
 

@@ -28,4 +28,8 @@ export interface Env {
   PASSWORD_SIGNUP?: string;
   /** Each provider's client secret. */
   [secret: `AUTH_PROVIDER_${string}_SECRET`]: string | undefined;
+  GATEHOUSE_UPSTREAMS?: string;
+  UPSTREAM_ALLOW_HTTP_LOOPBACK?: string;
+  VAULT_KEYS?: string;
+  ADMIN_EMAILS?: string;
 }

@@ -22,7 +22,11 @@ export type AuditKind =
   | 'account_deleted'
   | 'identity_linked'
   | 'identity_link_requested'
-  | 'identity_unlinked';
+  | 'identity_unlinked'
+  | 'upstream_connected'
+  | 'upstream_disconnected'
+  | 'upstream_added'
+  | 'upstream_removed';
 
 export interface AuditMeta {
   ip: string;

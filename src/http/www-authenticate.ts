@@ -42,3 +42,26 @@ export function bearerChallenge(challenge: BearerChallenge): string {
   if (challenge.scope) params.push(`scope=${quoteHeaderValue(challenge.scope)}`);
   return params.length > 0 ? `Bearer ${params.join(', ')}` : 'Bearer';
 }
+
+/**
+ * Reads the auth-params of the first `Bearer` challenge in a `WWW-Authenticate` header (from an
+ * upstream we call as a client). Only what the gateway needs: `resource_metadata`, `scope`, `error`.
+ * Token68 challenges and other schemes are ignored; a malformed header yields what parsed before it.
+ * @see https://www.rfc-editor.org/rfc/rfc9110#section-11.6.1
+ */
+export function parseBearerChallenge(header: string | null): Record<string, string> | undefined {
+  if (!header) return undefined;
+  const at = /(?:^|,)\s*Bearer(?:\s+|\s*$|\s*,)/i.exec(header);
+  if (!at) return undefined;
+  const params: Record<string, string> = {};
+  const pattern =
+    /\s*([A-Za-z0-9!#$%&'*+.^_`|~-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([A-Za-z0-9!#$%&'*+.^_`|~/:-]+))\s*(?:,|$)/y;
+  pattern.lastIndex = at.index + at[0].length;
+  for (let m = pattern.exec(header); m; m = pattern.exec(header)) {
+    const name = m[1]!.toLowerCase();
+    // The next challenge's scheme ("…, Basic realm=x") ends this one.
+    if (!Object.hasOwn(params, name))
+      params[name] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!;
+  }
+  return params;
+}

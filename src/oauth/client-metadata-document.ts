@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { readTextLimited } from '../http/body';
 import type { Deps } from '../http/context';
 import { AppError } from '../http/errors';
+import { isLoopbackHost, isPublicHost } from '../http/public-host';
 import { sha256Hex } from '../tokens/secrets';
 import {
   APPLICATION_TYPES,
@@ -91,44 +92,6 @@ export function isMetadataDocumentClientId(clientId: string): boolean {
   return /^https?:\/\//i.test(clientId);
 }
 
-function ipv4Octets(host: string): number[] | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  if (!m) return undefined;
-  const octets = m.slice(1).map(Number);
-  return octets.every((o) => o <= 255) ? octets : undefined;
-}
-
-/** Private, loopback, link-local, CGNAT, benchmarking, documentation, multicast and reserved IPv4. */
-function isNonPublicIpv4([a, b, c]: number[]): boolean {
-  if (a === undefined || b === undefined || c === undefined) return true;
-  return (
-    a === 0 ||
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b >= 64 && b <= 127) ||
-    (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 0 && (c === 0 || c === 2)) ||
-    (a === 192 && b === 168) ||
-    (a === 198 && (b === 18 || b === 19)) ||
-    (a === 198 && b === 51 && c === 100) ||
-    (a === 203 && b === 0 && c === 113) ||
-    a >= 224
-  );
-}
-
-/** Only global unicast (2000::/3) IPv6 literals, minus the ranges that embed or translate IPv4. */
-function isNonPublicIpv6(literal: string): boolean {
-  const host = literal.slice(1, -1).toLowerCase();
-  const first = host.split(':')[0] ?? '';
-  if (first === '' || !/^[0-9a-f]{1,4}$/.test(first)) return true;
-  const value = Number.parseInt(first, 16);
-  if (value < 0x2000 || value > 0x3fff) return true;
-  return host.startsWith('2002:') || host.startsWith('2001:db8') || host.startsWith('2001:0:');
-}
-
-const LOCAL_SUFFIXES = ['.localhost', '.local', '.internal', '.intranet', '.lan', '.home.arpa', '.corp'];
-
 /**
  * Parses and guards a metadata-document URL. With `allowHttpLoopback` (tests only; refused in
  * production by config) an http or https URL on 127.0.0.1 / localhost / [::1] is also allowed.
@@ -146,18 +109,9 @@ export function checkMetadataDocumentUrl(value: string, allowHttpLoopback: boole
     throw new CimdError('url_not_allowed');
   }
   const host = url.hostname.toLowerCase();
-  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
-  if (allowHttpLoopback && loopback && (url.protocol === 'http:' || url.protocol === 'https:')) return url;
-  if (url.protocol !== 'https:') throw new CimdError('url_not_allowed');
-  const v4 = ipv4Octets(host);
-  if (v4 && isNonPublicIpv4(v4)) throw new CimdError('url_not_allowed');
-  if (host.startsWith('[') && isNonPublicIpv6(host)) throw new CimdError('url_not_allowed');
-  const name = host.endsWith('.') ? host.slice(0, -1) : host;
-  if (!v4 && !host.startsWith('[')) {
-    if (name === 'localhost' || !name.includes('.') || LOCAL_SUFFIXES.some((s) => name.endsWith(s))) {
-      throw new CimdError('url_not_allowed');
-    }
-  }
+  if (allowHttpLoopback && isLoopbackHost(host) && (url.protocol === 'http:' || url.protocol === 'https:'))
+    return url;
+  if (url.protocol !== 'https:' || !isPublicHost(host)) throw new CimdError('url_not_allowed');
   return url;
 }
 

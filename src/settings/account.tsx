@@ -10,6 +10,7 @@ import {
 } from '../accounts/revoke-all';
 import { endSession, type SessionState, startSession } from '../accounts/sessions';
 import { setPasswordStatement, userHasPassword } from '../accounts/users';
+import { disconnectAll } from '../gateway/connections';
 import { readForm } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
 import { clientIp, nowSeconds, userAgent } from '../http/context';
@@ -17,6 +18,7 @@ import { csrfToken, requireCsrf } from '../http/csrf';
 import { enforcePasswordGuessLimits } from '../http/rate-limit';
 import { listIdentities } from '../identity/identity-store';
 import { AccountSettingsPage, DELETE_CONFIRMATION } from '../ui/account-settings-page';
+import { catalogOf, oauthClientEnv } from './gateway-context';
 import { sessionOrRedirect } from './require-session';
 
 const FORM_LIMIT = 4 * 1024;
@@ -116,6 +118,8 @@ export function accountSettingsRoutes(): Hono<AppEnv> {
     if (!(await passwordMatches(c, session, form.get('password') ?? ''))) {
       return render(c, session, { error: 'The password is incorrect.' }, 401);
     }
+    // Upstream connections are revoked at each upstream while their credentials can still be opened.
+    await disconnectAll(await oauthClientEnv(c), await catalogOf(c), session.user.id);
     await deleteAccount(c.env, session.user.id, nowSeconds(c), c.var.config.accessTokenTtlSeconds);
     await endSession(c);
     return c.redirect('/login?notice=account_deleted', 303);
@@ -127,6 +131,7 @@ export function accountSettingsRoutes(): Hono<AppEnv> {
     const form = await readForm(c.req.raw, FORM_LIMIT);
     await requireCsrf(c, form);
     const db = c.env.DB;
+    await disconnectAll(await oauthClientEnv(c), await catalogOf(c), session.user.id);
     await db.batch([
       ...signOutEverywhereStatements(db, session.user.id, nowSeconds(c)),
       auditStatement(db, session.user.id, 'signed_out_everywhere', auditMetaOf(c)),

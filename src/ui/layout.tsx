@@ -40,6 +40,7 @@ export function Layout(props: LayoutProps) {
               <nav aria-label="Account">
                 <a href="/settings/api">API tokens</a>
                 <a href="/settings/apps">Apps</a>
+                <a href="/settings/connections">Connections</a>
                 <a href="/settings/security">Security</a>
                 <a href="/settings/account">Account</a>
                 <form method="post" action="/logout" class="inline">

@@ -178,6 +178,10 @@ const EVENT_NAMES: Record<string, string> = {
   identity_linked: 'Sign-in provider linked',
   identity_link_requested: 'Provider link requested by mail',
   identity_unlinked: 'Sign-in provider unlinked',
+  upstream_connected: 'Server connected',
+  upstream_disconnected: 'Server disconnected',
+  upstream_added: 'Upstream server added',
+  upstream_removed: 'Upstream server removed',
 };
 
 function describeDetail(detail: Record<string, unknown>): string {

@@ -345,7 +345,8 @@ describe('sign in with an OpenID provider, against oidc-provider and the real `n
         expect(res.headers.get('x-gatehouse-error')).toBe('invalid_response');
         expect(await res.text()).toContain('could not be verified');
         expect(browser.cookies.get(SESSION)).toBeUndefined();
-        // No account was created for the forged address: a password sign-up for it still works.
+        // No account was created for the forged address: a password sign-up for it is a new account,
+        // so it is mailed a confirmation link, not the note an existing owner gets.
         const signup = await browser.page('/signup');
         const created = await browser.postForm('/signup', {
           email: forge.email,
@@ -353,6 +354,9 @@ describe('sign in with an OpenID provider, against oidc-provider and the real `n
           csrf_token: signup.csrf,
         });
         expect(created.status).toBe(303);
+        await expect
+          .poll(async () => (await outbox(browser)).filter((m) => m.to === forge.email).map((m) => m.subject))
+          .toEqual([expect.stringMatching(/^Confirm your email/)]);
       });
     }
   });

@@ -14,6 +14,7 @@ import { AppError } from '../../http/errors';
 import { log } from '../../http/log';
 import { createRequestStateCodec, type RequestStateCodec } from '../../tokens/request-state';
 import { decideEra, jsonRpcId } from './era';
+import { gatewayFor } from './gateway';
 import { malformedParams } from './params';
 import { createMcpServer, type McpRequestScope } from './server';
 
@@ -46,6 +47,23 @@ function negotiate(accept: string): Mode | undefined {
 }
 
 const BOTH = 'application/json, text/event-stream';
+
+/**
+ * A 2025-era request that asks for progress (`_meta.progressToken`) and accepts SSE is answered in
+ * SSE even when it also takes JSON: progress notifications can only travel on the request's own
+ * stream, since a stateless server has no other (an upstream tool's progress, through the gateway).
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/utilities/progress
+ */
+function wantsProgress(accept: string, body: unknown): boolean {
+  if (!/(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(accept)) return false;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  const params = (body as { params?: unknown }).params;
+  if (typeof params !== 'object' || params === null) return false;
+  const meta = (params as { _meta?: unknown })._meta;
+  if (typeof meta !== 'object' || meta === null) return false;
+  const token = (meta as { progressToken?: unknown }).progressToken;
+  return typeof token === 'string' || typeof token === 'number';
+}
 
 /** JSON-RPC batches exist only in protocol 2025-03-26 (removed in 2025-06-18); we cap them small. */
 const BATCH_VERSIONS = new Set(['2025-03-26']);
@@ -168,6 +186,14 @@ async function handleMcpPost(c: AppContext): Promise<Response> {
     era: decision.kind,
     requestStates: requestStates(c.get('config')),
   };
+  scope.gateway = await gatewayFor(
+    c,
+    decision.kind,
+    decision.kind === 'modern'
+      ? '2026-07-28'
+      : (decision.headers.get('mcp-protocol-version') ?? '2025-03-26'),
+    scope.requestStates,
+  );
   // Headers may have been corrected by a logged deviation; the body was read once and is passed on parsed.
   const request = new Request(c.req.url, { method: 'POST', headers: decision.headers });
 
@@ -189,7 +215,7 @@ async function handleMcpPost(c: AppContext): Promise<Response> {
   const server = createMcpServer(scope);
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
-    enableJsonResponse: mode === 'json',
+    enableJsonResponse: mode === 'json' && !wantsProgress(c.req.header('accept') ?? '', body),
   });
   await server.connect(transport);
   return transport.handleRequest(new Request(request, { headers: decision.headers }), { parsedBody: body });

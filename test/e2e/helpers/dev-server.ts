@@ -57,6 +57,7 @@ export async function startDevServer(
     env?: Record<string, string>;
   } = {},
 ): Promise<DevServer> {
+  // A caller may pick the port first, to name this server in another one's configuration.
   const port = options.port ?? (await freePort());
   const persist = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
   const varArgs = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
