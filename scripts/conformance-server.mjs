@@ -175,7 +175,19 @@ async function obtainAccessToken(base) {
   })) {
     authorize.searchParams.set(k, v);
   }
-  const consent = await browser.request(authorize.href);
+  // Sign-up does not sign in (it answers every address alike), so the person signs in when asked.
+  let consent = await browser.request(authorize.href);
+  if (consent.status === 303 && consent.headers.get('location')?.startsWith('/login')) {
+    const login = consent.headers.get('location');
+    const page = await (await browser.request(login)).text();
+    const signedIn = await browser.postForm(login, {
+      email,
+      password,
+      csrf_token: field(page, 'csrf_token') ?? '',
+    });
+    check(signedIn.status === 303, `sign-in answered ${signedIn.status}`);
+    consent = await browser.request(signedIn.headers.get('location'));
+  }
   check(
     consent.status === 200,
     `authorize answered ${consent.status} ${consent.headers.get('location') ?? ''}`,

@@ -14,7 +14,7 @@ import { RecordingProvider, spoiled } from './helpers/oauth-provider';
 import { approveAuthorization, createPerson, type Person } from './helpers/person';
 
 /**
- * The client matrix against one real `npm run dev`, for what today's server speaks (the 2025 era):
+ * The client matrix against one real `npm run dev`, for what holds whichever era the server speaks:
  * the v2 SDK client in legacy and auto negotiation, `@ai-sdk/mcp`, and the client ID metadata
  * documents of Claude, Claude Code, VS Code, Goose, opencode and ChatGPT replayed from a loopback
  * server (the dev server allows http loopback documents only with CIMD_ALLOW_HTTP_LOOPBACK). Every
@@ -71,7 +71,7 @@ function text(result: object): string {
   return JSON.stringify('content' in result ? result.content : result);
 }
 
-describe('@modelcontextprotocol/client 2.4.0 against today’s server', () => {
+describe('@modelcontextprotocol/client 2.4.0, either era', () => {
   const modes: [string, VersionNegotiationMode, number][] = [
     ['legacy', 'legacy', 45920],
     ['auto', 'auto', 45921],
@@ -130,7 +130,7 @@ describe('@modelcontextprotocol/client 2.4.0 against today’s server', () => {
   }
 });
 
-describe('@ai-sdk/mcp 2.0.99 against today’s server', () => {
+describe('@ai-sdk/mcp 2.0.99, either era', () => {
   it('bare URL → OAuth → tools/call → refresh → revocation', async () => {
     const url = `${server.url}/mcp`;
     const provider = new RecordingProvider('http://127.0.0.1:45922/callback', 'Gatehouse e2e AI SDK');
