@@ -255,18 +255,6 @@ export async function consumeAuthorization(
     : null;
 }
 
-/** Hourly housekeeping: flows past their life, in one bounded statement. */
-export async function purgeAuthorizations(db: D1Database, now: number, limit = 500): Promise<number> {
-  const result = await db
-    .prepare(
-      `DELETE FROM upstream_authorizations WHERE state_hash IN
-         (SELECT state_hash FROM upstream_authorizations WHERE expires_at <= ? LIMIT ?)`,
-    )
-    .bind(now, limit)
-    .run();
-  return result.meta.changes ?? 0;
-}
-
 export interface UpstreamClientRegistration {
   readonly upstreamId: string;
   readonly issuer: string;

@@ -10,6 +10,7 @@ import {
   markNeedsReconnect,
   saveConnection,
   storeRefreshed,
+  touchConnection,
 } from './connection-store';
 import {
   type OAuthClientEnv,
@@ -78,50 +79,54 @@ async function openCredential(env: OAuthClientEnv, connection: Connection): Prom
   return JSON.parse(text) as Credential;
 }
 
+/** Seals and stores a person's credential for an upstream (connect or reconnect). */
+async function connect(
+  env: OAuthClientEnv,
+  upstream: Upstream,
+  userId: string,
+  credential: Credential,
+  details: { accountLabel: string | null; accessExpiresAt: number | null },
+): Promise<Connection> {
+  forgetAccess(userId, upstream.id);
+  const sealed = await seal(env.vault, { userId, upstreamId: upstream.id }, JSON.stringify(credential));
+  return saveConnection(
+    env.db,
+    { userId, upstreamId: upstream.id, kind: credential.t, credential: sealed, ...details },
+    env.now,
+  );
+}
+
 /** Stores a key a person pasted for an `api_key_per_user` upstream. */
-export async function connectWithApiKey(
+export function connectWithApiKey(
   env: OAuthClientEnv,
   upstream: Upstream,
   userId: string,
   key: string,
 ): Promise<Connection> {
-  forgetAccess(userId, upstream.id);
-  const credential: ApiKeyCredential = { t: 'api_key', key };
-  return saveConnection(
-    env.db,
+  return connect(
+    env,
+    upstream,
+    userId,
+    { t: 'api_key', key },
     {
-      userId,
-      upstreamId: upstream.id,
-      kind: 'api_key',
-      credential: await seal(env.vault, { userId, upstreamId: upstream.id }, JSON.stringify(credential)),
       accountLabel: `key …${key.slice(-4)}`,
       accessExpiresAt: null,
     },
-    env.now,
   );
 }
 
 /** Stores the tokens an OAuth flow obtained. */
-export async function connectWithOAuth(
+export function connectWithOAuth(
   env: OAuthClientEnv,
   upstream: Upstream,
   userId: string,
   credential: OAuthCredential,
   accountLabel: string | null,
 ): Promise<Connection> {
-  forgetAccess(userId, upstream.id);
-  return saveConnection(
-    env.db,
-    {
-      userId,
-      upstreamId: upstream.id,
-      kind: 'oauth',
-      credential: await seal(env.vault, { userId, upstreamId: upstream.id }, JSON.stringify(credential)),
-      accountLabel,
-      accessExpiresAt: credential.expires_at ?? null,
-    },
-    env.now,
-  );
+  return connect(env, upstream, userId, credential, {
+    accountLabel,
+    accessExpiresAt: credential.expires_at ?? null,
+  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -308,4 +313,26 @@ export async function disconnectEveryone(env: OAuthClientEnv, upstream: Upstream
   for (const c of removed) forgetAccess(c.userId, upstream.id);
   await Promise.all(removed.map((c) => revokeAtUpstream(env, upstream, c)));
   return removed.length;
+}
+
+/** `last_used_at` is written at most this often per person and upstream per isolate. */
+export const LAST_USED_RESOLUTION_SECONDS = 300;
+const touched = new IsolateCache<string, true>({ maxEntries: 2_000 });
+
+/**
+ * Records that a connection was used, for the person's connections page — after the response
+ * (`defer`), and at most once per {@link LAST_USED_RESOLUTION_SECONDS} per isolate, so a call's own
+ * path never waits on a write.
+ */
+export function noteUse(
+  env: OAuthClientEnv,
+  upstream: Upstream,
+  userId: string,
+  defer: (work: Promise<unknown>) => void,
+): void {
+  if (!needsConnection(upstream)) return;
+  const key = memoKey(userId, upstream.id);
+  if (touched.get(key, env.now)) return;
+  touched.set(key, true, env.now + LAST_USED_RESOLUTION_SECONDS);
+  defer(touchConnection(env.db, userId, upstream.id, env.now).catch(() => {}));
 }

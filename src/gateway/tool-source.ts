@@ -2,8 +2,10 @@ import {
   type CallToolResult,
   type ClientCapabilities,
   type GetPromptResult,
+  type InputRequests,
   type InputRequiredResult,
   inputRequired,
+  isInputRequiredResult,
   type Prompt,
   ProtocolError,
   ProtocolErrorCode,
@@ -16,11 +18,22 @@ import {
 import type { Principal } from '../auth/principal';
 import { log } from '../http/log';
 import { type RequestStateCodec, RequestStateError } from '../tokens/request-state';
-import { type CredentialFailure, credentialRefused, needsConnection, upstreamAccess } from './connections';
+import {
+  type CredentialFailure,
+  credentialRefused,
+  needsConnection,
+  noteUse,
+  upstreamAccess,
+} from './connections';
 import type { EraCache } from './era-cache';
 import { cachedToolList, storeToolList } from './tool-list-cache';
-import { createUpstreamClient, type RoundOptions, type UpstreamClient } from './upstream-client';
-import type { UpstreamFailure } from './upstream-failure';
+import {
+  createUpstreamClient,
+  type RoundOptions,
+  type UpstreamClient,
+  type UpstreamOutcome,
+} from './upstream-client';
+import type { UpstreamFailure, UpstreamResult } from './upstream-failure';
 import type { OAuthClientEnv } from './upstream-oauth';
 import { exposedName, routeName, TOOL_SEPARATOR, type Upstream } from './upstreams';
 import type { Vault } from './vault';
@@ -68,6 +81,8 @@ export interface GatewaySession {
   readonly requestStates: RequestStateCodec;
   readonly principalKey: string;
   readonly requestId: string;
+  /** Work to finish after the response (`waitUntil`). */
+  readonly defer: (work: Promise<unknown>) => void;
 }
 
 export interface Skipped {
@@ -365,11 +380,17 @@ export async function callGatewayTool(
     }
     return failureResult(result.failure);
   }
+  noteUse(session.access, upstream, userId, session.defer);
   const outcome = result.value;
   if (outcome.kind === 'complete') return outcome.result;
   if (session.era !== 'modern') {
     return toolError(`${upstream.name} needs more input from you, which this MCP client cannot provide.`);
   }
+  return passOn(outcome);
+}
+
+/** An upstream's own `input_required` round, handed to the person's client with its state untouched. */
+function passOn(outcome: { inputRequests: InputRequests; requestState?: string }): InputRequiredResult {
   return inputRequired({
     inputRequests: outcome.inputRequests,
     ...(outcome.requestState !== undefined && { requestState: outcome.requestState }),
@@ -396,43 +417,93 @@ export function routeUri(
   return transparent ? { upstream: transparent, uri } : undefined;
 }
 
-/** Upstream resources (from connected upstreams only; connecting is offered through the tools). */
-export function listGatewayResources(session: GatewaySession): Promise<Listed<Resource>> {
+/**
+ * Lists one kind of primitive from every connected upstream (connecting is offered through the tools),
+ * each item renamed by `expose` (undefined: withheld).
+ */
+function listEach<T, U>(
+  session: GatewaySession,
+  fetchList: (client: UpstreamClient) => Promise<UpstreamResult<T[]>>,
+  expose: (upstream: Upstream, item: T) => U | undefined,
+): Promise<Listed<U>> {
   return eachUpstream(session, async (upstream) => {
     const access = await accessForList(session, upstream);
     if ('failure' in access) return { items: [] };
-    const listed = await clientFor(session, upstream, access.headers).listResources();
+    const listed = await fetchList(clientFor(session, upstream, access.headers));
     if (!listed.ok) return skip(upstream, listed.failure);
-    return {
-      items: listed.value.map((r) => ({
-        ...r,
-        uri: exposedUri(upstream, r.uri),
-        title: `${upstream.name}: ${r.title ?? r.name}`,
-      })),
-    };
+    return { items: listed.value.flatMap((item) => expose(upstream, item) ?? []) };
   });
+}
+
+export function listGatewayResources(session: GatewaySession): Promise<Listed<Resource>> {
+  return listEach(
+    session,
+    (client) => client.listResources(),
+    (upstream, r) => ({
+      ...r,
+      uri: exposedUri(upstream, r.uri),
+      title: `${upstream.name}: ${r.title ?? r.name}`,
+    }),
+  );
 }
 
 export function listGatewayResourceTemplates(session: GatewaySession): Promise<Listed<ResourceTemplateType>> {
-  return eachUpstream(session, async (upstream) => {
-    const access = await accessForList(session, upstream);
-    if ('failure' in access) return { items: [] };
-    const listed = await clientFor(session, upstream, access.headers).listResourceTemplates();
-    if (!listed.ok) return skip(upstream, listed.failure);
-    return {
-      items: listed.value.map((t) => ({
-        ...t,
-        uriTemplate: exposedUri(upstream, t.uriTemplate),
-        title: `${upstream.name}: ${t.title ?? t.name}`,
-      })),
-    };
-  });
+  return listEach(
+    session,
+    (client) => client.listResourceTemplates(),
+    (upstream, t) => ({
+      ...t,
+      uriTemplate: exposedUri(upstream, t.uriTemplate),
+      title: `${upstream.name}: ${t.title ?? t.name}`,
+    }),
+  );
+}
+
+export function listGatewayPrompts(session: GatewaySession): Promise<Listed<Prompt>> {
+  return listEach(
+    session,
+    (client) => client.listPrompts(),
+    (upstream, p) =>
+      shadows(session, upstream, p.name)
+        ? undefined
+        : { ...p, name: exposedName(upstream, p.name), title: `${upstream.name}: ${p.title ?? p.name}` },
+  );
 }
 
 /**
- * Reads an upstream resource. Returns undefined when no upstream owns the URI. Outside tools there is
- * no tool result to carry a failure, so failures are JSON-RPC errors with the person's sentence.
+ * The person's client for `upstream`, for reads and prompts. Outside tools there is no tool result to
+ * carry a failure, so a missing connection is a JSON-RPC error with the link.
  */
+async function connectedClient(
+  session: GatewaySession,
+  upstream: Upstream,
+  data?: Record<string, unknown>,
+): Promise<UpstreamClient> {
+  const access = await upstreamAccess(session.access, upstream, session.principal.userId);
+  if (!access.ok) {
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      `Connect ${upstream.name} first: ${connectUrl(session, upstream)}`,
+      data,
+    );
+  }
+  return clientFor(session, upstream, access.headers);
+}
+
+/** A read's or prompt's outcome: the upstream's own JSON-RPC error stays one; other failures are ours. */
+function unwrap<T>(
+  result: UpstreamResult<UpstreamOutcome<T>>,
+  data?: Record<string, unknown>,
+): T | InputRequiredResult {
+  if (!result.ok) {
+    const rpc = result.failure.kind === 'protocol_error' ? result.failure.rpc : undefined;
+    if (rpc) throw new ProtocolError(rpc.code, rpc.message, data);
+    throw new ProtocolError(ProtocolErrorCode.InternalError, result.failure.message);
+  }
+  return result.value.kind === 'input_required' ? passOn(result.value) : result.value.result;
+}
+
+/** Reads an upstream resource; undefined when no upstream owns the URI. */
 export async function readGatewayResource(
   session: GatewaySession,
   uri: string,
@@ -440,47 +511,13 @@ export async function readGatewayResource(
 ): Promise<ReadResourceResult | InputRequiredResult | undefined> {
   const route = routeUri(session.catalog, uri);
   if (!route) return undefined;
-  const access = await upstreamAccess(session.access, route.upstream, session.principal.userId);
-  if (!access.ok) {
-    throw new ProtocolError(
-      ProtocolErrorCode.InvalidParams,
-      `Connect ${route.upstream.name} first: ${connectUrl(session, route.upstream)}`,
-      { uri },
-    );
-  }
-  const result = await clientFor(session, route.upstream, access.headers).readResource(route.uri, round);
-  if (!result.ok) {
-    if (result.failure.kind === 'protocol_error' && result.failure.rpc) {
-      throw new ProtocolError(result.failure.rpc.code, result.failure.rpc.message, { uri });
-    }
-    throw new ProtocolError(ProtocolErrorCode.InternalError, result.failure.message);
-  }
-  if (result.value.kind === 'input_required') {
-    return inputRequired({
-      inputRequests: result.value.inputRequests,
-      ...(result.value.requestState !== undefined && { requestState: result.value.requestState }),
-    });
-  }
-  const read = result.value.result;
+  const client = await connectedClient(session, route.upstream, { uri });
+  const read = unwrap(await client.readResource(route.uri, round), { uri });
+  if (isInputRequiredResult(read)) return read;
   return { ...read, contents: read.contents.map((c) => ({ ...c, uri: exposedUri(route.upstream, c.uri) })) };
 }
 
-export function listGatewayPrompts(session: GatewaySession): Promise<Listed<Prompt>> {
-  return eachUpstream(session, async (upstream) => {
-    const access = await accessForList(session, upstream);
-    if ('failure' in access) return { items: [] };
-    const listed = await clientFor(session, upstream, access.headers).listPrompts();
-    if (!listed.ok) return skip(upstream, listed.failure);
-    return {
-      items: listed.value.flatMap((p) =>
-        shadows(session, upstream, p.name)
-          ? []
-          : [{ ...p, name: exposedName(upstream, p.name), title: `${upstream.name}: ${p.title ?? p.name}` }],
-      ),
-    };
-  });
-}
-
+/** Gets an upstream prompt; undefined when no upstream answers to `name`. */
 export async function getGatewayPrompt(
   session: GatewaySession,
   name: string,
@@ -489,25 +526,6 @@ export async function getGatewayPrompt(
 ): Promise<GetPromptResult | InputRequiredResult | undefined> {
   const route = routeName(session.catalog, name);
   if (!route) return undefined;
-  const access = await upstreamAccess(session.access, route.upstream, session.principal.userId);
-  if (!access.ok) {
-    throw new ProtocolError(
-      ProtocolErrorCode.InvalidParams,
-      `Connect ${route.upstream.name} first: ${connectUrl(session, route.upstream)}`,
-    );
-  }
-  const result = await clientFor(session, route.upstream, access.headers).getPrompt(route.name, args, round);
-  if (!result.ok) {
-    if (result.failure.kind === 'protocol_error' && result.failure.rpc) {
-      throw new ProtocolError(result.failure.rpc.code, result.failure.rpc.message);
-    }
-    throw new ProtocolError(ProtocolErrorCode.InternalError, result.failure.message);
-  }
-  if (result.value.kind === 'input_required') {
-    return inputRequired({
-      inputRequests: result.value.inputRequests,
-      ...(result.value.requestState !== undefined && { requestState: result.value.requestState }),
-    });
-  }
-  return result.value.result;
+  const client = await connectedClient(session, route.upstream);
+  return unwrap(await client.getPrompt(route.name, args, round));
 }

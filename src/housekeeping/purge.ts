@@ -32,6 +32,8 @@ export const PURGE_RULES: readonly Rule[] = [
     cutoff: (now) => now - 90 * DAY,
   },
   { table: 'audit_events', where: 'created_at <= ?', cutoff: (now) => now - 90 * DAY },
+  // Gateway sign-ins in flight are single use and live 10 minutes; a spent or lapsed one proves nothing.
+  { table: 'upstream_authorizations', where: 'expires_at <= ?', cutoff: (now) => now },
   { table: 'dev_outbox', where: 'created_at <= ?', cutoff: (now) => now - 7 * DAY },
 ];
 

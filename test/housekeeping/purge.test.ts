@@ -117,3 +117,29 @@ describe('purgeExpired', () => {
     expect(await count('SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?', user.id)).toBe(0);
   });
 });
+
+describe('purgeExpired: gateway sign-ins in flight', () => {
+  it('deletes lapsed upstream authorizations and keeps live ones', async () => {
+    const user = await createUser();
+    const now = 2_000_000_000;
+    const insert = (id: string, expiresAt: number) =>
+      env.DB.prepare(
+        "INSERT INTO upstream_authorizations (state_hash, user_id, session_hash, upstream_id, flow, created_at, expires_at) VALUES (?, ?, 's', 'u', 'f', ?, ?)",
+      ).bind(`${id}-${user.id}`, user.id, expiresAt - 600, expiresAt);
+    await env.DB.batch([insert('lapsed', now - 1), insert('live', now + 300)]);
+    const report = await purgeExpired(env.DB, now);
+    expect(report.upstream_authorizations).toBeGreaterThanOrEqual(1);
+    expect(
+      await count(
+        'SELECT COUNT(*) AS n FROM upstream_authorizations WHERE state_hash = ?',
+        `lapsed-${user.id}`,
+      ),
+    ).toBe(0);
+    expect(
+      await count(
+        'SELECT COUNT(*) AS n FROM upstream_authorizations WHERE state_hash = ?',
+        `live-${user.id}`,
+      ),
+    ).toBe(1);
+  });
+});

@@ -53,6 +53,7 @@ export async function gatewayFor(
     requestStates,
     principalKey: principalKey(principal),
     requestId: c.get('requestId'),
+    defer: (work: Promise<unknown>) => c.executionCtx.waitUntil(work),
   } as const;
   return (clientCapabilities) => ({ ...base, clientCapabilities });
 }

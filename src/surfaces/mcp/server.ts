@@ -53,6 +53,17 @@ const CACHE_HINTS = {
   'resources/read': { ttlMs: 0, cacheScope: 'private' },
 } as const;
 
+/**
+ * With upstreams behind /mcp, a list also changes when the person connects or disconnects one, and an
+ * upstream's own list may change: clients are told to re-list after a minute at most.
+ */
+const GATEWAY_CACHE_HINTS = {
+  ...CACHE_HINTS,
+  'tools/list': { ttlMs: 60_000, cacheScope: 'private' },
+  'resources/templates/list': { ttlMs: 60_000, cacheScope: 'private' },
+  'prompts/list': { ttlMs: 60_000, cacheScope: 'private' },
+} as const;
+
 export interface McpRequestScope {
   principal: Principal;
   ctx: ActionContext;
@@ -105,7 +116,7 @@ export function createMcpServer(scope: McpRequestScope): Server {
         ...(scope.gateway ? { prompts: { listChanged: false } } : {}),
       },
       instructions: INSTRUCTIONS,
-      cacheHints: CACHE_HINTS,
+      cacheHints: scope.gateway ? GATEWAY_CACHE_HINTS : CACHE_HINTS,
       // 2025-era requests are served without sessions: a server→client request could never be answered.
       inputRequired: { legacyShim: false },
     },

@@ -54,6 +54,24 @@ async function person(app: TestApp) {
   return { user, token };
 }
 
+/** What connecting the keyed upstream in the browser stores: the person's key, sealed. */
+async function connectKeyed(app: TestApp, userId: string): Promise<void> {
+  const vault = await vaultFor(getConfig(app.env).vaultKeys);
+  const credential = JSON.stringify({ t: 'api_key', key: FIXTURE_BEARER });
+  await saveConnection(
+    env.DB,
+    {
+      userId,
+      upstreamId: 'keyed',
+      kind: 'api_key',
+      credential: await seal(vault, { userId, upstreamId: 'keyed' }, credential),
+      accountLabel: null,
+      accessExpiresAt: null,
+    },
+    Math.floor(Date.now() / 1000),
+  );
+}
+
 async function body(res: Response): Promise<RpcBody> {
   expect(res.status).toBe(200);
   return (await res.json()) as RpcBody;
@@ -74,6 +92,7 @@ describe('/mcp as a gateway: one list of every tool', () => {
     const modern = await body(await modernPost(app, token, 'tools/list'));
     expect(names(modern)).toEqual(names(legacy));
     expect(modern.result?.cacheScope).toBe('private');
+    expect(modern.result?.ttlMs).toBe(60_000);
   });
 
   it('routes a call to its upstream and returns what it returned, in both eras', async () => {
@@ -175,24 +194,7 @@ describe('/mcp as a gateway: lazy consent for upstreams that need a connection',
     const before = await body(await mcpPost(app, token, rpc('tools/list')));
     expect(names(before)).toContain('keyed__connect');
     expect(names(before)).not.toContain('keyed__test_simple_text');
-    const config = getConfig(app.env);
-    const vault = await vaultFor(config.vaultKeys);
-    await saveConnection(
-      env.DB,
-      {
-        userId: user.id,
-        upstreamId: 'keyed',
-        kind: 'api_key',
-        credential: await seal(
-          vault,
-          { userId: user.id, upstreamId: 'keyed' },
-          JSON.stringify({ t: 'api_key', key: FIXTURE_BEARER }),
-        ),
-        accountLabel: null,
-        accessExpiresAt: null,
-      },
-      Math.floor(Date.now() / 1000),
-    );
+    await connectKeyed(app, user.id);
     forgetAccess(user.id, 'keyed');
     const after = await body(await mcpPost(app, token, rpc('tools/list')));
     expect(names(after)).toContain('keyed__test_simple_text');
@@ -201,6 +203,19 @@ describe('/mcp as a gateway: lazy consent for upstreams that need a connection',
       await mcpPost(app, token, rpc('tools/call', { name: 'keyed__test_simple_text', arguments: {} })),
     );
     expect(call.result?.isError).toBeFalsy();
+    // The connections page learns of the use after the response (deferred, throttled).
+    await expect
+      .poll(
+        async () =>
+          (
+            await env.DB.prepare(
+              'SELECT last_used_at FROM upstream_connections WHERE user_id = ? AND upstream_id = ?',
+            )
+              .bind(user.id, 'keyed')
+              .first<{ last_used_at: number | null }>()
+          )?.last_used_at,
+      )
+      .toBeTypeOf('number');
   });
 
   it('asks a 2026-07-28 client with URL elicitation to connect (input_required), and the retry succeeds once connected', async () => {
@@ -224,23 +239,7 @@ describe('/mcp as a gateway: lazy consent for upstreams that need a connection',
     const state = first.result?.requestState as string;
     expect(state).toBeTruthy();
     // The person connects in the browser (here: the stored key), then the client retries.
-    const vault = await vaultFor(getConfig(app.env).vaultKeys);
-    await saveConnection(
-      env.DB,
-      {
-        userId: user.id,
-        upstreamId: 'keyed',
-        kind: 'api_key',
-        credential: await seal(
-          vault,
-          { userId: user.id, upstreamId: 'keyed' },
-          JSON.stringify({ t: 'api_key', key: FIXTURE_BEARER }),
-        ),
-        accountLabel: null,
-        accessExpiresAt: null,
-      },
-      Math.floor(Date.now() / 1000),
-    );
+    await connectKeyed(app, user.id);
     const retry = await body(
       await modernPost(app, token, 'tools/call', {
         capabilities,
