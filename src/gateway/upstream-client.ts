@@ -176,10 +176,11 @@ export function createUpstreamClient(deps: UpstreamClientDeps, caller: UpstreamC
       }
       return { ok: false, failure };
     } finally {
-      clearTimeout(timer);
       // A 2025 server keeps a session per connect; end it (DELETE) instead of leaving it to expire.
+      // The deadline still bounds it: the timer is cleared only once everything is closed.
       if (transport.sessionId && !deadline.signal.aborted) await transport.terminateSession().catch(() => {});
       await client.close().catch(() => {});
+      clearTimeout(timer);
     }
   }
 

@@ -34,6 +34,8 @@ export interface UpstreamFetchOptions {
 }
 
 const MAX_REDIRECTS = 3;
+/** Statuses whose Response may not carry a body (the Fetch standard's null body statuses). */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 /** Headers the MCP client sets; a credential header may not replace them. */
 const PROTECTED = new Set([
   'content-type',
@@ -112,11 +114,11 @@ async function classify(
   if (response.status >= 500) fail(options, 'unreachable');
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > MAX_UPSTREAM_RESPONSE_BYTES) fail(options, 'too_large');
-  // Non-2xx answers (405 to a GET, 404 for an ended session) are the MCP client's to interpret.
-  if (!response.ok || response.status === 202 || !response.body || method !== 'POST') {
-    return response.body && response.ok
-      ? withBody(response, countingStream(response.body, options))
-      : response;
+  if (!response.body || NULL_BODY_STATUSES.has(response.status)) return response;
+  // Other answers (405 to a GET, 404 for an ended session, 202 to a notification, a GET's event stream)
+  // are the MCP client's to interpret, but it reads them through the same cap.
+  if (!response.ok || response.status === 202 || method !== 'POST') {
+    return withBody(response, countingStream(response.body, options));
   }
   const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type === 'text/event-stream') return withBody(response, countingStream(response.body, options));

@@ -16,6 +16,7 @@ describe('the failure table: an upstream misbehaving is a value, never a throw',
     { mode: 'unauthorized', kind: 'unauthorized', sentence: /reconnect Fixture in your settings/ },
     { mode: 'forbidden', kind: 'unauthorized', sentence: /no longer accepts the credential/ },
     { mode: 'huge', kind: 'too_large', sentence: /larger than 4 MiB/ },
+    { mode: 'huge-sse', kind: 'too_large', sentence: /larger than 4 MiB/ },
   ] as const;
 
   for (const row of table) {
