@@ -6,6 +6,9 @@ export default defineConfig({
     include: ['test/browser/**/*.browser.test.ts'],
     environment: 'node',
     fileParallelism: false,
+    setupFiles: ['./test/e2e/helpers/setup.ts'],
+    // Test results only; a failing test also shows its console output and its dev server's.
+    silent: 'passed-only',
     testTimeout: 180_000,
     hookTimeout: 180_000,
   },

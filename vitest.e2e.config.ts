@@ -6,6 +6,9 @@ export default defineConfig({
     include: ['test/e2e/**/*.e2e.test.ts'],
     environment: 'node',
     fileParallelism: false,
+    setupFiles: ['./test/e2e/helpers/setup.ts'],
+    // Test results only; a failing test also shows its console output and its dev server's.
+    silent: 'passed-only',
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

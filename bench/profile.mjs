@@ -50,7 +50,7 @@ function bucketOf(url) {
   if (m) {
     const pkg = m[1];
     const sub = m[2] ?? '';
-    if (pkg === '@modelcontextprotocol/sdk' || pkg === 'zod')
+    if (pkg === '@modelcontextprotocol/server' || pkg === 'zod')
       return `${pkg}/${sub.split('/').slice(0, 2).join('/')}`;
     return pkg;
   }

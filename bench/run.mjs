@@ -87,7 +87,8 @@ async function main() {
 
   log('Bundling the three Workers (wrangler deploy --dry-run)…');
   const bundles = {
-    gatehouse: bundleSize('gatehouse', { cwd: ROOT, config: 'wrangler.toml' }),
+    // What `npm run deploy` ships: the production environment (minified).
+    gatehouse: bundleSize('gatehouse', { cwd: ROOT, config: 'wrangler.toml', env: 'production' }),
     reference: bundleSize('reference', { cwd: join(ROOT, 'bench', 'reference'), config: 'wrangler.toml' }),
     bare: bundleSize('bare', { cwd: join(ROOT, 'bench', 'bare'), config: 'wrangler.toml' }),
   };
@@ -113,7 +114,7 @@ async function main() {
   const firstLine = (err) => String(err?.message ?? err).split('\n')[0];
   try {
     auth.gatehouse.mcp = await flows.gatehouse.grant('mcp');
-    for (const w of ['call', 'list', 'refresh']) available.gatehouse.add(w);
+    for (const w of ['call', 'modern', 'list', 'refresh']) available.gatehouse.add(w);
   } catch (err) {
     notes.push(`Gatehouse OAuth flow unavailable: ${firstLine(err)}`);
   }

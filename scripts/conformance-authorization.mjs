@@ -1,6 +1,6 @@
 // `npm run conformance:auth`: runs the official MCP conformance suite's AUTHORIZATION-server scenarios
-// (`@modelcontextprotocol/conformance` 0.2.0-alpha, installed as `conformance-alpha` so the pinned
-// 0.1.16 used by `npm run conformance` stays) against a fresh `npm run dev`.
+// (`@modelcontextprotocol/conformance` 0.2.0-alpha, installed as `conformance-alpha`, the same
+// package `npm run conformance` runs) against a fresh `npm run dev`.
 //
 // It starts the dev server, signs a person up, pre-registers a public client whose redirect URI is
 // the suite's callback (`http://127.0.0.1:<port>/callback`), and runs `authorization` without

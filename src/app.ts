@@ -6,6 +6,7 @@ import { getConfig } from './config';
 import type { AppEnv, Deps } from './http/context';
 import { handleError, handleNotFound, surfaceFor } from './http/error-handler';
 import { securityHeaders } from './http/security-headers';
+import { identityRoutes } from './identity/routes';
 import { oauthRoutes } from './oauth/router';
 import { accountSettingsRoutes } from './settings/account';
 import { apiTokenRoutes } from './settings/api-tokens';
@@ -43,6 +44,7 @@ export function createApp(deps: Deps = defaultDeps): Hono<AppEnv> {
   app.route('/', assetRoutes());
   app.route('/', devMailRoutes());
   app.route('/', accountRoutes());
+  app.route('/', identityRoutes());
   app.route('/', mcpRoutes());
   app.route('/', oauthRoutes());
   // Session-based settings (including /api/v1/me/tokens) come before the Bearer-protected API routes.

@@ -3,6 +3,7 @@ import { ConfigError } from './config-error';
 import type { Env } from './env';
 import { parseUpstreams, type Upstream } from './gateway/upstreams';
 import { parseVaultKeys, type VaultKeyMaterial } from './gateway/vault';
+import { type IdentityConfig, parseIdentityConfig } from './identity/provider-config';
 
 export { ConfigError };
 
@@ -34,6 +35,8 @@ export interface Config {
   readonly vaultKeys: readonly VaultKeyMaterial[];
   /** `ADMIN_EMAILS`: accounts that may manage upstreams, once their email is verified (lower case). */
   readonly adminEmails: readonly string[];
+  /** Sign-in providers (`AUTH_PROVIDERS`) and whether password sign-up is open. */
+  readonly identity: IdentityConfig;
 }
 
 export interface MailConfig {
@@ -207,6 +210,7 @@ export function parseConfig(env: Env): Config {
     upstreamAllowHttpLoopback,
     vaultKeys,
     adminEmails: Object.freeze(parseAdminEmails(env.ADMIN_EMAILS)),
+    identity: parseIdentityConfig(env, (name) => env[name as `AUTH_PROVIDER_${string}_SECRET`], environment),
   });
 }
 

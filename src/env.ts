@@ -3,6 +3,7 @@ export interface Env {
   DB: D1Database;
   CACHE: KVNamespace;
   RL_SIGNIN: RateLimit;
+  RL_SIGNIN_ACCOUNT: RateLimit;
   RL_SIGNUP: RateLimit;
   RL_EMAIL: RateLimit;
   RL_REGISTER: RateLimit;
@@ -25,4 +26,10 @@ export interface Env {
   UPSTREAM_ALLOW_HTTP_LOOPBACK?: string;
   VAULT_KEYS?: string;
   ADMIN_EMAILS?: string;
+  /** JSON array of sign-in providers (README "Sign in with other providers"). */
+  AUTH_PROVIDERS?: string;
+  AUTH_PROVIDER_ALLOW_HTTP_LOOPBACK?: string;
+  PASSWORD_SIGNUP?: string;
+  /** Each provider's client secret. */
+  [secret: `AUTH_PROVIDER_${string}_SECRET`]: string | undefined;
 }

@@ -10,7 +10,9 @@
  *
  * What it deliberately does not do: share entries between isolates or Cloudflare locations, or
  * notice a change in storage. A hit is a shortcut, so callers must bound how stale it may be (its
- * expiry) and stay correct when it is missing.
+ * expiry) and stay correct when it is missing. Values derived from one object and never stale (the
+ * config of an env, the imported key set of a config) stay in WeakMaps: they live exactly as long as
+ * that object, so they need neither a bound nor an expiry.
  */
 export class IsolateCache<K, V> {
   readonly #entries = new Map<K, { value: V; expiresAt: number }>();

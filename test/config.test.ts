@@ -137,7 +137,6 @@ describe('the Worker entry point', () => {
     }
     const logged = spy.mock.calls.map((c) => JSON.parse(String(c[0])) as { event: string });
     expect(logged.filter((l) => l.event === 'config.invalid')).toHaveLength(4);
-    spy.mockRestore();
   });
 
   it('serves requests when configured', async () => {

@@ -23,6 +23,7 @@ describe('the account flow in-process', () => {
       csrf_token: confirm.csrf,
     });
     expect(await done.text()).toContain('Your email is confirmed');
+    expect((await browser.signIn(email, 'a long enough password')).status).toBe(303);
     const home = await browser.page('/');
     expect(home.html).toContain('verified');
   });

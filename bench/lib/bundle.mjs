@@ -14,7 +14,7 @@ function packageOf(input) {
   return '(own code)';
 }
 
-export function bundleSize(name, { cwd, config }) {
+export function bundleSize(name, { cwd, config, env }) {
   const outdir = mkdtempSync(join(tmpdir(), `gatehouse-bench-bundle-${name}-`));
   try {
     const metafile = join(outdir, 'meta.json');
@@ -30,6 +30,7 @@ export function bundleSize(name, { cwd, config }) {
         join(outdir, 'out'),
         '--metafile',
         metafile,
+        ...(env ? ['--env', env] : []),
       ],
       {
         cwd,

@@ -48,12 +48,17 @@ export async function writeGatehouseConfig({ file: fileName = 'gatehouse.wrangle
   return file;
 }
 
-/** `options.name` names the instance (and its config file); `options.vars` adds [vars] entries. */
-export async function startGatehouse({ name = 'gatehouse', vars } = {}) {
+/**
+ * `options.name` names the instance (and its config file); `options.vars` adds [vars] entries;
+ * `options.env` is extra environment for `wrangler dev`.
+ * @param {{ name?: string, vars?: Record<string, string>, env?: Record<string, string> }} [options]
+ */
+export async function startGatehouse({ name = 'gatehouse', vars, env } = {}) {
   const config = await writeGatehouseConfig({ file: `${name}.wrangler.toml`, vars });
   return wranglerDev(name, {
     cwd: ROOT,
     config,
+    env,
     readyPath: '/assets/app.css',
     prepare(persist) {
       const migrate = spawnSync(

@@ -3,6 +3,8 @@ import { refreshBody } from './flows.mjs';
 
 export const WORKLOADS = [
   { id: 'call', label: 'tools/call whoAmI (OAuth token)', targets: ['gatehouse', 'reference', 'bare'] },
+  // The reference speaks only the 2025 revisions, so the 2026-07-28 call is compared with bare only.
+  { id: 'modern', label: 'tools/call whoAmI, MCP 2026-07-28 (OAuth token)', targets: ['gatehouse', 'bare'] },
   { id: 'list', label: 'tools/list (OAuth token)', targets: ['gatehouse', 'reference', 'bare'] },
   { id: 'unauth', label: 'tools/call without a token (401)', targets: ['gatehouse', 'reference', 'bare'] },
   { id: 'refresh', label: 'refresh_token grant (rotation)', targets: ['gatehouse', 'reference', 'bare'] },
@@ -22,6 +24,27 @@ export const CALL_BODY = JSON.stringify({
   method: 'tools/call',
   params: { name: 'whoAmI', arguments: {} },
 });
+/** The same call in the 2026-07-28 shape: the `_meta` envelope in the body, mirrored headers. */
+export const MODERN_CALL_BODY = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/call',
+  params: {
+    name: 'whoAmI',
+    arguments: {},
+    _meta: {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    },
+  },
+});
+const MODERN_HEADERS = {
+  ...MCP_HEADERS,
+  'mcp-protocol-version': '2026-07-28',
+  'mcp-method': 'tools/call',
+  'mcp-name': 'whoAmI',
+};
 export const LIST_BODY = JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} });
 
 function parse(body) {
@@ -67,8 +90,21 @@ export const SHAPES = {
   },
 };
 SHAPES.pat = SHAPES.call;
+SHAPES.modern = (body) => {
+  const problem = SHAPES.call(body);
+  if (problem) return problem;
+  return parse(body).result.resultType === 'complete' ? undefined : 'no resultType: complete';
+};
 
-export const EXPECT_STATUS = { call: 200, list: 200, unauth: 401, refresh: 200, pat: 200, rest: 200 };
+export const EXPECT_STATUS = {
+  call: 200,
+  modern: 200,
+  list: 200,
+  unauth: 401,
+  refresh: 200,
+  pat: 200,
+  rest: 200,
+};
 
 /** The HTTP request a workload sends to a target (`auth` holds that target's tokens). */
 export function requestFor(workload, target, auth) {
@@ -84,6 +120,10 @@ export function requestFor(workload, target, auth) {
       const token = workload === 'pat' ? auth.pat : auth.mcp.access_token;
       const headers = { ...MCP_HEADERS, authorization: `Bearer ${token}` };
       return () => ({ path: '/mcp', method: 'POST', headers, body: CALL_BODY });
+    }
+    case 'modern': {
+      const headers = { ...MODERN_HEADERS, authorization: `Bearer ${auth.mcp.access_token}` };
+      return () => ({ path: '/mcp', method: 'POST', headers, body: MODERN_CALL_BODY });
     }
     case 'list': {
       const headers = { ...MCP_HEADERS, authorization: `Bearer ${auth.mcp.access_token}` };

@@ -2,22 +2,30 @@
 // serves, started by bench/lib/targets.mjs in its own process group with a temporary state folder):
 // tools/call, tools/list, REST reads, token refreshes and sign-ins, in closed keep-alive loops.
 // Every answer's status is checked and every answer's body is verified (each kind has a cheap
-// exact check). The workerd processes' RSS is sampled every 5 s. Usage:
+// exact check). Every 5 s it samples the RSS of both workerd processes (wrangler's proxy, and the
+// runtime that hosts the Worker's isolate together with local D1 and KV) and, through the inspector,
+// the V8 heap of the Worker's isolate. Usage:
 //   npm run bench:load                       (60 s, 16 connections)
 //   LOAD_SECONDS=60 LOAD_CONNECTIONS=32 npm run bench:load
+//   LOAD_HEAP_SNAPSHOTS=/some/dir npm run bench:load   (heap snapshots half-way and at the end)
+//   LOAD_KINDS=list,call npm run bench:load              (only some kinds of the mix)
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
 import { gatehouseFlow, hiddenFields, refreshBody } from '../lib/flows.mjs';
+import { connectInspector } from '../lib/inspector.mjs';
 import { percentile, send } from '../lib/load.mjs';
 import { stopAll } from '../lib/servers.mjs';
 import { startGatehouse } from '../lib/targets.mjs';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 16);
+const SNAPSHOT_DIR = process.env.LOAD_HEAP_SNAPSHOTS;
 const PROJECT_TITLE = `load-project-${Date.now().toString(36)}`;
 
 /** The mix, as a repeating schedule of 20 slots (weights: 7 call, 4 list, 4 REST, 3 refresh, 2 sign-in). */
-const SCHEDULE = [
+const MIX = [
   'call',
   'list',
   'rest',
@@ -39,15 +47,34 @@ const SCHEDULE = [
   'call',
   'refresh',
 ];
+const KINDS = process.env.LOAD_KINDS?.split(',');
+const SCHEDULE = KINDS ? MIX.filter((kind) => KINDS.includes(kind)) : MIX;
+if (SCHEDULE.length === 0) throw new Error(`LOAD_KINDS names none of ${[...new Set(MIX)].join(', ')}`);
 
+/**
+ * RSS in KiB of the process group's two workerd processes: `runtime` runs the Worker's isolate and
+ * the local D1/KV simulators (it is the one started with an inspector address), `proxy` is wrangler's
+ * request and inspector proxy.
+ */
 function workerdRssKb(pgid) {
+  const rss = { runtime: 0, proxy: 0 };
   try {
-    const out = execFileSync('ps', ['-eo', 'pgid=,rss=,comm='], { encoding: 'utf8' });
-    return out
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/))
-      .filter(([g, , comm]) => Number(g) === pgid && comm?.includes('workerd'))
-      .reduce((sum, [, rss]) => sum + Number(rss), 0);
+    const out = execFileSync('ps', ['-eo', 'pgid=,rss=,args='], { encoding: 'utf8' });
+    for (const line of out.split('\n')) {
+      const [g, kb, ...args] = line.trim().split(/\s+/);
+      if (Number(g) !== pgid || !args[0]?.endsWith('/workerd')) continue;
+      rss[args.some((a) => a.startsWith('--inspector-addr')) ? 'runtime' : 'proxy'] += Number(kb);
+    }
+  } catch {
+    return { runtime: Number.NaN, proxy: Number.NaN };
+  }
+  return rss;
+}
+
+/** The Worker isolate's used V8 heap in KiB, or NaN if the inspector did not answer. */
+async function heapKb(inspector) {
+  try {
+    return (await inspector.heapUsage()).usedSize / 1024;
   } catch {
     return Number.NaN;
   }
@@ -136,6 +163,8 @@ function requestFor(kind, s, env) {
   }
 }
 
+const mib = (samples, key, digits = 0) => samples.map((s) => (s[key] / 1024).toFixed(digits)).join(' ');
+
 const EXPECT = { call: 200, list: 200, rest: 200, refresh: 200, login: 303 };
 
 /** Returns an error description, or undefined when the answer is exactly right. */
@@ -177,7 +206,10 @@ function verify(kind, res, s) {
 
 async function main() {
   console.log(`Starting Gatehouse (wrangler dev) …`);
-  const server = await startGatehouse();
+  // wrangler's local explorer and local observability (a trace of every request, kept in a local
+  // store) are development aids with no counterpart in production; they would add their own memory to
+  // the runtime's RSS, so the load run turns them off.
+  const server = await startGatehouse({ env: { X_LOCAL_EXPLORER: 'false', X_LOCAL_OBSERVABILITY: 'false' } });
   const base = server.url;
   try {
     const setup = await setUp(base);
@@ -193,12 +225,22 @@ async function main() {
     const all = [];
     let fiveXx = 0;
     const errorSamples = [];
-    const rss = [{ t: 0, kb: workerdRssKb(server.child.pid) }];
+    const inspector = await connectInspector(server.inspectorPort);
+    const sample = async () => ({ ...workerdRssKb(server.child.pid), heap: await heapKb(inspector) });
+    const samples = [await sample()];
     const start = performance.now();
     const end = start + SECONDS * 1000;
-    const sampler = setInterval(() => {
-      rss.push({ t: Math.round((performance.now() - start) / 1000), kb: workerdRssKb(server.child.pid) });
-    }, 5000);
+    const sampler = setInterval(async () => samples.push(await sample()), 5000);
+    const snapshots = [];
+    const snapshot = async (name) => {
+      mkdirSync(SNAPSHOT_DIR, { recursive: true });
+      const file = join(SNAPSHOT_DIR, `gatehouse-${name}.heapsnapshot`);
+      await inspector.takeHeapSnapshot(file);
+      snapshots.push(file);
+    };
+    const halfway = SNAPSHOT_DIR
+      ? setTimeout(() => snapshot('halfway').catch((err) => console.error(err.message)), (SECONDS * 1000) / 2)
+      : undefined;
 
     async function loop(i) {
       const s = states[i];
@@ -228,10 +270,13 @@ async function main() {
       }
     }
     await Promise.all(states.map((_, i) => loop(i)));
-    clearInterval(sampler);
-    rss.push({ t: SECONDS, kb: workerdRssKb(server.child.pid) });
-    agent.destroy();
     const seconds = (performance.now() - start) / 1000;
+    clearInterval(sampler);
+    clearTimeout(halfway);
+    samples.push(await sample());
+    if (SNAPSHOT_DIR) await snapshot('end');
+    inspector.close();
+    agent.destroy();
     all.sort((a, b) => a - b);
     const row = (name, lat, n, errors) => {
       lat.sort((a, b) => a - b);
@@ -247,7 +292,10 @@ async function main() {
       row('**all**', all, all.length, errors),
       '',
       `5xx: ${fiveXx}; wrong answers or transport errors: ${errors}`,
-      `workerd RSS (MiB) every 5 s: ${rss.map((r) => (r.kb / 1024).toFixed(0)).join(' ')}`,
+      `every 5 s, MiB — workerd runtime RSS: ${mib(samples, 'runtime')}`,
+      `                 workerd proxy RSS:   ${mib(samples, 'proxy')}`,
+      `                 Worker isolate heap: ${mib(samples, 'heap', 1)}`,
+      ...snapshots.map((f) => `heap snapshot: ${f}`),
     ];
     if (errorSamples.length) lines.push(`error samples: ${JSON.stringify(errorSamples)}`);
     console.log(lines.join('\n'));

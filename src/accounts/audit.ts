@@ -23,7 +23,10 @@ export type AuditKind =
   | 'upstream_connected'
   | 'upstream_disconnected'
   | 'upstream_added'
-  | 'upstream_removed';
+  | 'upstream_removed'
+  | 'identity_linked'
+  | 'identity_link_requested'
+  | 'identity_unlinked';
 
 export interface AuditMeta {
   ip: string;
@@ -31,12 +34,12 @@ export interface AuditMeta {
   now: number;
 }
 
-/** Records a security event; with a `guard`, only if the guard holds when its batch runs. */
 /** Who did it, from where, and when: the request's IP, user agent and clock. */
 export function auditMetaOf(c: AppContext): AuditMeta {
   return { ip: clientIp(c), userAgent: userAgent(c), now: nowSeconds(c) };
 }
 
+/** Records a security event; with a `guard`, only if the guard holds when its batch runs. */
 export function auditStatement(
   db: D1Database,
   userId: string | null,

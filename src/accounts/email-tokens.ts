@@ -1,5 +1,5 @@
 import { newSecret, sha256Hex } from '../tokens/secrets';
-import type { BatchGuard } from './batch-guard';
+import { andGuard, type BatchGuard } from './batch-guard';
 
 export type EmailTokenPurpose = 'verify_email' | 'reset_password';
 
@@ -55,7 +55,7 @@ export async function peekEmailToken(
  * this very request consumed the token. Two parallel uses: exactly one wins, the other changes
  * nothing. A failing batch rolls back, consumption included, so a link is never burned without its
  * effect. Returns the token's user and email when this request consumed it, else null (unknown,
- * expired, already used, or lost a race).
+ * expired, already used, or lost a race), with the batch results of the effects, in order.
  *
  * It does not check anything about the user beyond what the token row says.
  */
@@ -65,7 +65,7 @@ export async function consumeEmailToken(
   token: string,
   now: number,
   effects: (token: UsableEmailToken, guard: BatchGuard) => D1PreparedStatement[],
-): Promise<UsableEmailToken | null> {
+): Promise<(UsableEmailToken & { effects: D1Result[] }) | null> {
   // The row's user and email never change after issue, so reading them first is safe; the read
   // decides nothing — the conditional UPDATE in the batch does.
   const usable = await peekEmailToken(db, purpose, token, now);
@@ -83,8 +83,28 @@ export async function consumeEmailToken(
     sql: 'EXISTS (SELECT 1 FROM email_tokens WHERE token_hash = ? AND consumed_nonce = ?)',
     args: [tokenHash, nonce],
   };
-  const [consumed] = await db.batch([consume, ...effects(usable, guard)]);
-  return consumed && consumed.results.length === 1 ? usable : null;
+  const [consumed, ...results] = await db.batch([consume, ...effects(usable, guard)]);
+  return consumed && consumed.results.length === 1 ? { ...usable, effects: results } : null;
+}
+
+/**
+ * Ends every reset link of the account still outstanding (a reset or a password change makes them
+ * all stale: OWASP Forgot Password cheat sheet), as one statement for the batch that changes the
+ * password; with a `guard`, only if it holds.
+ */
+export function endResetLinksStatement(
+  db: D1Database,
+  userId: string,
+  now: number,
+  guard?: BatchGuard,
+): D1PreparedStatement {
+  const g = andGuard(guard);
+  return db
+    .prepare(
+      `UPDATE email_tokens SET consumed_at = ?
+       WHERE user_id = ? AND purpose = 'reset_password' AND consumed_at IS NULL${g.sql}`,
+    )
+    .bind(now, userId, ...g.args);
 }
 
 /** Plausible shape of a link token, checked before touching the database. */

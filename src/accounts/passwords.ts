@@ -32,12 +32,13 @@ const DUMMY_HASH = `pbkdf2-sha256$${PBKDF2_ITERATIONS}$${base64url(new Uint8Arra
  * derivation (against a dummy hash) so that unknown emails cost the same time as wrong passwords.
  */
 export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
-  const [scheme, iterText, saltText, hashText] = (stored ?? DUMMY_HASH).split('$');
+  // An account without a password (stored as '') costs the same time as an unknown one.
+  const [scheme, iterText, saltText, hashText] = (stored || DUMMY_HASH).split('$');
   if (scheme !== 'pbkdf2-sha256' || !iterText || !saltText || !hashText) return false;
   const iterations = Number(iterText);
   if (!Number.isInteger(iterations) || iterations < 1 || iterations > PBKDF2_ITERATIONS) return false;
   const actual = await derive(password, fromBase64url(saltText), iterations);
-  return timingSafeEqual(base64url(actual), hashText) && stored !== undefined;
+  return timingSafeEqual(base64url(actual), hashText) && Boolean(stored);
 }
 
 /** Why a new password is refused, or undefined when it is acceptable. */

@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
+import { afterResponse } from '../http/after-response';
 import { readForm } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
 import { clientIp, nowSeconds, publicOrigin, userAgent } from '../http/context';
 import { csrfToken, requireCsrf } from '../http/csrf';
 import { AppError } from '../http/errors';
-import { describeError, log } from '../http/log';
-import { enforceRateLimit } from '../http/rate-limit';
+import { enforcePasswordGuessLimits, enforceRateLimit } from '../http/rate-limit';
 import { safeReturnTo } from '../http/return-to';
 import {
   ForgotPasswordPage,
@@ -20,7 +20,13 @@ import { auditMetaOf, auditStatement } from './audit';
 import { consumeEmailToken, issueEmailToken, isTokenShaped, peekEmailToken } from './email-tokens';
 import { createMailer } from './mailer';
 import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } from './passwords';
-import { afterAllCredentialsEnded, endAllCredentialsStatements } from './revoke-all';
+import {
+  afterAllCredentialsEnded,
+  afterOwnedAppsEnded,
+  endAllCredentialsStatements,
+  endOwnedAppsStatements,
+  neverVerifiedGuard,
+} from './revoke-all';
 import { endSession, loadSession, startSession } from './sessions';
 import {
   findUserByEmail,
@@ -37,7 +43,7 @@ function noStore(c: AppContext) {
   c.header('Cache-Control', 'no-store');
 }
 
-async function sendVerification(c: AppContext, userId: string, email: string): Promise<void> {
+export async function sendVerification(c: AppContext, userId: string, email: string): Promise<void> {
   const token = await issueEmailToken(c.env.DB, 'verify_email', userId, email, nowSeconds(c));
   const link = `${publicOrigin(c)}/verify-email?token=${token}`;
   const { config, deps } = c.var;
@@ -49,11 +55,28 @@ async function sendVerification(c: AppContext, userId: string, email: string): P
   });
 }
 
+/** The operator's sign-in providers for the sign-in and sign-up pages (none: the pages as before). */
+export function signInChoices(c: AppContext) {
+  const { providers, passwordSignup } = c.var.config.identity;
+  return { providers: providers.map((p) => ({ id: p.id, name: p.name })), passwordSignup };
+}
+
 const homeNotices: Record<string, string | undefined> = {
   welcome: 'Welcome! Check your inbox to confirm your email.',
-  mail_failed:
-    'Your account is ready, but the confirmation email could not be sent. Use “Send the link again” below.',
 };
+
+/** Tells the owner of an address that someone tried to sign up with it (instead of answering 409). */
+async function sendAlreadyRegistered(c: AppContext, email: string): Promise<void> {
+  const { config, deps } = c.var;
+  const origin = publicOrigin(c);
+  const links = [`${origin}/login`, `${origin}/forgot-password`];
+  await createMailer(config, c.env.DB, deps.fetch, () => deps.clock.now()).send({
+    to: email,
+    subject: `Your ${config.serviceName} account`,
+    text: `Someone tried to create a ${config.serviceName} account with this address, which already has one.\n\nIf it was you, sign in:\n${links[0]}\n\nor choose a new password:\n${links[1]}\n\nIf it was not you, ignore this message; nothing changed.`,
+    links,
+  });
+}
 
 /** Sign-up, sign-in, sign-out, email confirmation and password reset pages. */
 export function accountRoutes(): Hono<AppEnv> {
@@ -77,23 +100,33 @@ export function accountRoutes(): Hono<AppEnv> {
   app.get('/signup', async (c) => {
     noStore(c);
     if (await loadSession(c)) return c.redirect('/', 303);
-    return c.html(<SignupPage serviceName={c.var.config.serviceName} csrfToken={await csrfToken(c)} />);
+    return c.html(
+      <SignupPage
+        serviceName={c.var.config.serviceName}
+        csrfToken={await csrfToken(c)}
+        {...signInChoices(c)}
+      />,
+    );
   });
 
   app.post('/signup', async (c) => {
     noStore(c);
     const form = await readForm(c.req.raw, FORM_LIMIT);
     await requireCsrf(c, form);
+    if (!c.var.config.identity.passwordSignup) {
+      throw new AppError('forbidden', 'Accounts are created by signing in with a provider here.');
+    }
     await enforceRateLimit(c.env.RL_SIGNUP, `ip:${clientIp(c)}`);
     const rawEmail = form.get('email') ?? '';
     const password = form.get('password') ?? '';
-    const render = async (error: string, status: 400 | 409) =>
+    const render = async (error: string, status: 400) =>
       c.html(
         <SignupPage
           serviceName={c.var.config.serviceName}
           csrfToken={await csrfToken(c)}
           email={rawEmail.slice(0, 254)}
           error={error}
+          {...signInChoices(c)}
         />,
         status,
       );
@@ -102,23 +135,17 @@ export function accountRoutes(): Hono<AppEnv> {
     if (!email) return render('Enter a valid email address.', 400);
     const problem = passwordProblem(password);
     if (problem) return render(problem, 400);
+    await enforceRateLimit(c.env.RL_EMAIL, `signup:${email}`);
+    // The answer is the same whether the address already has an account or not (no 409, no session):
+    // a new account gets its confirmation link, an existing owner a note, both after the response.
     const user = await insertUser(c.env.DB, email, await hashPassword(password), nowSeconds(c));
-    if (!user)
-      return render('An account with this email already exists. Sign in or reset your password.', 409);
-    await auditStatement(c.env.DB, user.id, 'signup', auditMetaOf(c)).run();
-    await startSession(c, user.id, clientIp(c), userAgent(c));
-    // The account exists now; a mail outage must not turn that into an error the person cannot
-    // recover from (a retry would answer 409). They are told, and can resend from the home page.
-    try {
+    const meta = auditMetaOf(c);
+    afterResponse(c, 'mail.signup_failed', async () => {
+      if (!user) return sendAlreadyRegistered(c, email);
+      await auditStatement(c.env.DB, user.id, 'signup', meta).run();
       await sendVerification(c, user.id, email);
-    } catch (err) {
-      log('error', 'mail.verification_failed', {
-        requestId: c.var.requestId,
-        ...describeError(err instanceof AppError ? err.cause : err),
-      });
-      return c.redirect('/?notice=mail_failed', 303);
-    }
-    return c.redirect('/?notice=welcome', 303);
+    });
+    return c.redirect('/login?notice=check_inbox', 303);
   });
 
   app.get('/login', async (c) => {
@@ -131,12 +158,15 @@ export function accountRoutes(): Hono<AppEnv> {
         serviceName={c.var.config.serviceName}
         csrfToken={await csrfToken(c)}
         returnTo={returnTo}
+        providers={signInChoices(c).providers}
         notice={
           notice === 'password_reset'
             ? 'Your password was changed. Sign in with the new one.'
             : notice === 'signed_out'
               ? 'You are signed out.'
-              : undefined
+              : notice === 'check_inbox'
+                ? 'Check your inbox: we sent a link to confirm your address. Then sign in.'
+                : undefined
         }
       />,
     );
@@ -150,8 +180,7 @@ export function accountRoutes(): Hono<AppEnv> {
     const rawEmail = form.get('email') ?? '';
     const password = form.get('password') ?? '';
     const email = normalizeEmail(rawEmail);
-    await enforceRateLimit(c.env.RL_SIGNIN, `ip:${clientIp(c)}`);
-    await enforceRateLimit(c.env.RL_SIGNIN, `account:${email ?? rawEmail.slice(0, 254).toLowerCase()}`);
+    await enforcePasswordGuessLimits(c.env, clientIp(c), email ?? rawEmail.slice(0, 254).toLowerCase());
     const user = email && form.duplicated.length === 0 ? await findUserByEmail(c.env.DB, email) : null;
     const ok = await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), user?.passwordHash);
     if (!user || !ok) {
@@ -163,6 +192,7 @@ export function accountRoutes(): Hono<AppEnv> {
           returnTo={returnTo}
           email={rawEmail.slice(0, 254)}
           error="The email or password is incorrect."
+          providers={signInChoices(c).providers}
         />,
         401,
       );
@@ -280,12 +310,16 @@ export function accountRoutes(): Hono<AppEnv> {
     }
     await enforceRateLimit(c.env.RL_EMAIL, `ip:${clientIp(c)}`);
     await enforceRateLimit(c.env.RL_EMAIL, `reset:${email}`);
-    const user = await findUserByEmail(c.env.DB, email);
-    if (user) {
+    // Everything that depends on whether the account exists runs after the response, so the answer
+    // takes the same path and the same time either way.
+    const meta = auditMetaOf(c);
+    afterResponse(c, 'mail.reset_failed', async () => {
+      const user = await findUserByEmail(c.env.DB, email);
+      if (!user) return;
       const now = nowSeconds(c);
       const token = await issueEmailToken(c.env.DB, 'reset_password', user.id, email, now);
       const link = `${publicOrigin(c)}/reset-password?token=${token}`;
-      await auditStatement(c.env.DB, user.id, 'password_reset_requested', auditMetaOf(c)).run();
+      await auditStatement(c.env.DB, user.id, 'password_reset_requested', meta).run();
       const { config, deps } = c.var;
       await createMailer(config, c.env.DB, deps.fetch, () => deps.clock.now()).send({
         to: user.email,
@@ -293,7 +327,7 @@ export function accountRoutes(): Hono<AppEnv> {
         text: `Someone asked to reset the password for this account. To choose a new password, open this link within one hour:\n\n${link}\n\nIf it was not you, ignore this message; your password stays the same.`,
         links: [link],
       });
-    }
+    });
     // Same answer whether or not the account exists: the page must not reveal who has an account.
     return c.html(
       <ForgotPasswordPage serviceName={c.var.config.serviceName} csrfToken={await csrfToken(c)} sent />,
@@ -348,8 +382,11 @@ export function accountRoutes(): Hono<AppEnv> {
     const passwordHash = await hashPassword(password);
     const now = nowSeconds(c);
     const db = c.env.DB;
-    // Following the link proves the address too.
+    // Following the link proves the address too. An account that was never verified may have been
+    // created by someone else with this address (pre-account-hijacking): its apps go, with every
+    // connection to them, before the address is marked verified in the same batch.
     const consumed = await consumeEmailToken(db, 'reset_password', token, now, (t, guard) => [
+      ...endOwnedAppsStatements(db, t.userId, now, neverVerifiedGuard(t.userId, guard)),
       setPasswordStatement(db, t.userId, passwordHash, now, guard),
       markEmailVerifiedStatement(db, t.userId, t.email, now, guard),
       ...endAllCredentialsStatements(db, t.userId, now, guard),
@@ -361,6 +398,7 @@ export function accountRoutes(): Hono<AppEnv> {
         400,
       );
     }
+    await afterOwnedAppsEnded(c.env.CACHE, consumed.effects[0], c.var.config.accessTokenTtlSeconds);
     await afterAllCredentialsEnded(c.env, consumed.userId);
     c.set('session', null);
     return c.redirect('/login?notice=password_reset', 303);

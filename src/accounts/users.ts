@@ -120,3 +120,43 @@ export function setPasswordStatement(
     )
     .bind(passwordHash, now, now, userId, ...g.args);
 }
+
+/**
+ * `password_hash` of an account created through a sign-in provider: matches no password (it is not
+ * a `pbkdf2-sha256$…` string), so the account signs in only through its identities until a reset
+ * link sets a password.
+ */
+const NO_PASSWORD = '';
+
+/**
+ * Inserts an account without a password, as a statement for a batch (its identity goes in the same
+ * batch). Nothing is inserted when the email is taken; the UNIQUE index decides.
+ */
+export function insertUserWithoutPasswordStatement(
+  db: D1Database,
+  id: string,
+  email: string,
+  emailVerified: boolean,
+  now: number,
+): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO users (id, email, email_normalized, password_hash, email_verified_at, password_changed_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(email_normalized) DO NOTHING
+       RETURNING id`,
+    )
+    .bind(id, email, email, NO_PASSWORD, emailVerified ? now : null, now, now, now);
+}
+
+/** Whether the account has a password (accounts created through a provider may not). */
+export async function userHasPassword(db: D1Database, userId: string): Promise<boolean> {
+  const row = await db
+    .prepare('SELECT password_hash <> ? AS has FROM users WHERE id = ?')
+    .bind(NO_PASSWORD, userId)
+    .first<{ has: number }>();
+  return row?.has === 1;
+}
+
+/** The SQL condition "this account has a password", for guards in other tables' statements. */
+export const HAS_PASSWORD_SQL = `EXISTS (SELECT 1 FROM users WHERE id = ? AND password_hash <> '${NO_PASSWORD}')`;

@@ -66,6 +66,8 @@ export interface Action {
    * registry tests check every action's output against its schema.
    */
   invoke(principal: Principal, input: unknown, ctx: ActionContext): Promise<Record<string, unknown>>;
+  /** Whether the action asks before it runs (see `confirmation`). */
+  readonly hasConfirmation: boolean;
   /** The question to ask before `invoke`, with the same scope and input checks; undefined: nothing to ask. */
   confirmation(principal: Principal, input: unknown, ctx: ActionContext): Promise<Confirmation | undefined>;
 }
@@ -83,6 +85,7 @@ export function defineAction<I extends z.ZodObject, O extends z.ZodObject>(spec:
     output: spec.output,
     scopes,
     annotations: Object.freeze({ ...spec.annotations }),
+    hasConfirmation: spec.confirm !== undefined,
     async invoke(principal: Principal, input: unknown, ctx: ActionContext) {
       const output: Record<string, unknown> = await spec.handler(principal, checked(principal, input), ctx);
       return output;
@@ -119,4 +122,9 @@ export function validationError(error: z.ZodError): AppError {
 
 export function notFound(what: 'project' | 'task' | 'project or task'): AppError {
   return new AppError('not_found', `No ${what} with that id in your workspace.`);
+}
+
+/** A valid token whose account was deleted (its revocation not yet seen here): the token is wrong. */
+export function accountGone(): AppError {
+  return new AppError('invalid_token', 'The account behind this token no longer exists.');
 }

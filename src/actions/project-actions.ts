@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../http/errors';
-import { defineAction, notFound } from './action';
+import { accountGone, defineAction, notFound } from './action';
 import { encodeCursor, parseCursor } from './cursor';
 import { cursor, LIMITS, line, pageSize, projectId, projectSchema, text } from './schemas';
 import {
@@ -58,16 +58,18 @@ export const createProject = defineAction({
   output: z.object({ project: projectSchema }),
   annotations: { readOnly: false, destructive: false, idempotent: false },
   async handler(principal, input, ctx) {
-    const project = await insertProject(
+    const result = await insertProject(
       ctx.db,
       principal.userId,
       { title: input.title, description: input.description ?? '' },
       ctx.now,
     );
-    if (!project) {
+    if ('error' in result) {
+      // A valid token for an account that no longer exists: the token is what is wrong.
+      if (result.error === 'no_account') throw accountGone();
       throw new AppError('limit_reached', `You already have ${LIMITS.projectsPerUser} projects.`);
     }
-    return { project };
+    return result;
   },
 });
 

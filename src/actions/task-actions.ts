@@ -169,15 +169,18 @@ export const moveTaskAction = defineAction({
   output: taskOutput,
   annotations: { readOnly: false, destructive: false, idempotent: true },
   async handler(principal, input, ctx) {
-    const task = await moveTask(
+    const result = await moveTask(
       ctx.db,
       principal.userId,
       input.taskId,
       { projectId: input.projectId, index: input.index },
       ctx.now,
     );
-    if (!task) throw notFound('project or task');
-    return { task };
+    if ('error' in result) {
+      if (result.error === 'not_found') throw notFound('project or task');
+      throw new AppError('limit_reached', `A project holds at most ${LIMITS.tasksPerProject} tasks.`);
+    }
+    return result;
   },
 });
 

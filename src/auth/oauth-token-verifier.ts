@@ -1,11 +1,31 @@
 import { unavailable } from '../http/errors';
+import { IsolateCache } from '../isolate-cache';
 import { AccessTokenError, verifyAccessToken } from '../tokens/access-token';
 import { getKeySet, type KeySet } from '../tokens/keys';
 import { looksLikePersonalAccessToken } from '../tokens/personal-access-token';
 import { isGrantRevoked } from '../tokens/revocation';
-import { VerifiedTokenCache } from '../tokens/verified-cache';
 import type { Principal } from './principal';
 import { InvalidTokenError, type TokenVerifier, type VerifyContext } from './token-verifier';
+
+type Verified = Awaited<ReturnType<typeof verifyAccessToken>>;
+
+/**
+ * Access tokens whose signature and claims already verified, keyed by issuer, audience and the exact
+ * token string, each kept until the token's own `exp`. A JWT is immutable, so its signature is checked
+ * once per isolate instead of on every request; what can change (the clock, the revocation marker) is
+ * still checked on every request. One memo per key set: replacing SIGNING_KEYS gives a new config, a
+ * new key set and an empty memo, so a rotated-out key's tokens are never served from it.
+ */
+const memos = new WeakMap<KeySet, IsolateCache<string, Verified>>();
+
+function memoFor(keys: KeySet): IsolateCache<string, Verified> {
+  let memo = memos.get(keys);
+  if (!memo) {
+    memo = new IsolateCache<string, Verified>({ maxEntries: 2000 });
+    memos.set(keys, memo);
+  }
+  return memo;
+}
 
 /**
  * OAuth access tokens (RFC 9068 JWTs) issued by our own authorization server.
@@ -16,20 +36,6 @@ import { InvalidTokenError, type TokenVerifier, type VerifyContext } from './tok
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
  * @see https://www.rfc-editor.org/rfc/rfc8707#section-2 (audience-restricted tokens)
  */
-type Verified = Awaited<ReturnType<typeof verifyAccessToken>>;
-
-/** One memo per key set: replacing SIGNING_KEYS gives a new config, a new key set and an empty memo. */
-const memos = new WeakMap<KeySet, VerifiedTokenCache<Verified>>();
-
-function memoFor(keys: KeySet): VerifiedTokenCache<Verified> {
-  let memo = memos.get(keys);
-  if (!memo) {
-    memo = new VerifiedTokenCache<Verified>();
-    memos.set(keys, memo);
-  }
-  return memo;
-}
-
 export const oauthAccessTokenVerifier: TokenVerifier = {
   kind: 'oauth',
   accepts(token) {
@@ -37,7 +43,6 @@ export const oauthAccessTokenVerifier: TokenVerifier = {
   },
   async verify(token: string, ctx: VerifyContext): Promise<Principal> {
     const keys = await getKeySet(ctx.config);
-    // The signature is checked once per isolate per token; expiry is re-checked against the clock.
     const memo = memoFor(keys);
     const memoKey = `${ctx.issuer} ${ctx.audience} ${token}`;
     let verified = memo.get(memoKey, ctx.now);
@@ -52,7 +57,7 @@ export const oauthAccessTokenVerifier: TokenVerifier = {
         if (err instanceof AccessTokenError) throw new InvalidTokenError(err.code);
         throw err;
       }
-      memo.set(memoKey, verified);
+      memo.set(memoKey, verified, verified.expiresAt);
     }
     let revoked: boolean;
     try {

@@ -19,6 +19,18 @@ export interface BearerOptions {
 // RFC 6750 §2.1: `Bearer` (any case), one space, a b64token.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
+/** Hands a verifier's bookkeeping to `waitUntil`, so it runs after the response; a failure is logged. */
+function deferWork(c: AppContext, work: Promise<unknown>): void {
+  const settled = work.catch((err: unknown) =>
+    log('warn', 'bearer.deferred_failed', { requestId: c.get('requestId'), ...describeError(err) }),
+  );
+  try {
+    c.executionCtx.waitUntil(settled);
+  } catch {
+    // No execution context (some in-process callers): the promise still runs to completion.
+  }
+}
+
 /**
  * Resolves `Authorization: Bearer <token>` to a {@link Principal} in `c.get('principal')`, for every
  * method alike.
@@ -34,17 +46,6 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  * @see https://www.rfc-editor.org/rfc/rfc9728#section-5.1
  */
-function deferWork(c: AppContext, work: Promise<unknown>): void {
-  const settled = work.catch((err: unknown) =>
-    log('warn', 'bearer.deferred_failed', { requestId: c.get('requestId'), ...describeError(err) }),
-  );
-  try {
-    c.executionCtx.waitUntil(settled);
-  } catch {
-    // No execution context (some in-process callers): the promise still runs to completion.
-  }
-}
-
 export function requireBearer(opts: BearerOptions): MiddlewareHandler<AppEnv> {
   const { requiredScope } = opts;
   const verifiers = opts.verifiers ?? BEARER_VERIFIERS;

@@ -5,9 +5,9 @@ import type { Principal } from './principal';
 /**
  * The seam between `requireBearer` and the kinds of Bearer token Gatehouse accepts. Each kind is one
  * verifier: `accepts` is a cheap shape test (no I/O) that picks the verifier, `verify` does the real
- * checks. OAuth access tokens (JWTs) are verified in `oauth-token-verifier.ts`; personal access tokens
- * (prefix `tskdp_`, `src/tokens/personal-access-token.ts`) get a verifier of their own, added to `BEARER_VERIFIERS` in
- * `verifiers.ts` — nothing else changes.
+ * checks. OAuth access tokens (JWTs) are verified in `oauth-token-verifier.ts`, personal access
+ * tokens (`tskdp_…`) in `pat-verifier.ts`; a new kind is one more verifier in `BEARER_VERIFIERS`
+ * (`verifiers.ts`), and nothing else changes.
  */
 export interface TokenVerifier {
   /** Shows up in logs; e.g. `oauth`. */
@@ -22,6 +22,7 @@ export interface TokenVerifier {
   verify(token: string, ctx: VerifyContext): Promise<Principal>;
 }
 
+/** What a verifier may use, from the request that carries the token. */
 export interface VerifyContext {
   readonly config: Config;
   readonly env: Env;
@@ -35,6 +36,7 @@ export interface VerifyContext {
   defer(work: Promise<unknown>): void;
 }
 
+/** Why a token was refused: for logs and tests, never for the client (who only sees `invalid_token`). */
 export type InvalidTokenReason =
   | 'malformed'
   | 'bad_signature'
@@ -45,7 +47,7 @@ export type InvalidTokenReason =
   | 'revoked'
   | 'unknown';
 
-/** A Bearer token we will not honour; `reason` is for logs and tests, never for the client. */
+/** A Bearer token we will not honour (answered 401 `invalid_token`). */
 export class InvalidTokenError extends Error {
   override readonly name = 'InvalidTokenError';
   constructor(readonly reason: InvalidTokenReason) {

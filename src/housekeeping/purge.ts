@@ -19,6 +19,7 @@ interface Rule {
 export const PURGE_RULES: readonly Rule[] = [
   { table: 'sessions', where: 'expires_at <= ?', cutoff: (now) => now },
   { table: 'email_tokens', where: 'expires_at <= ?', cutoff: (now) => now - DAY },
+  { table: 'identity_link_requests', where: 'expires_at <= ?', cutoff: (now) => now - DAY },
   { table: 'oauth_authorization_codes', where: 'expires_at <= ?', cutoff: (now) => now - DAY },
   { table: 'oauth_refresh_tokens', where: 'expires_at <= ?', cutoff: (now) => now },
   {

@@ -17,7 +17,7 @@ import {
   validateAuthorizationParams,
 } from './authorize-request';
 import { createGrantWithCode, hasRememberedConsent } from './grant-store';
-import { isLoopbackRedirectUri, redirectUriHost } from './redirect-uri';
+import { redirectDestination } from './redirect-uri';
 import { SCOPES } from './scopes';
 import { issuerOf } from './urls';
 
@@ -139,8 +139,7 @@ export function authorizeRoutes(): Hono<AppEnv> {
         registrationType={req.client.registrationType}
         ownerEmail={await appOwnerEmail(c.env.DB, req.client)}
         documentHost={req.client.registrationType === 'cimd' ? documentHost(req.client.clientId) : undefined}
-        redirectHost={redirectUriHost(req.redirectUri)}
-        redirectIsLoopback={isLoopbackRedirectUri(req.redirectUri)}
+        destination={redirectDestination(req.redirectUri)}
         scopes={req.scopes.map((s) => ({ name: s, description: SCOPES[s] }))}
         request={params.toString()}
       />,

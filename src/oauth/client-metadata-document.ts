@@ -4,7 +4,13 @@ import type { Deps } from '../http/context';
 import { AppError } from '../http/errors';
 import { isLoopbackHost, isPublicHost } from '../http/public-host';
 import { sha256Hex } from '../tokens/secrets';
-import { findClient, type OAuthClient, upsertCimdClient } from './clients';
+import {
+  APPLICATION_TYPES,
+  type ApplicationType,
+  findClient,
+  type OAuthClient,
+  upsertCimdClient,
+} from './clients';
 import { isValidRedirectUri } from './redirect-uri';
 
 /**
@@ -69,6 +75,7 @@ const documentSchema = z.object({
   logo_uri: z.string().max(2000).optional(),
   redirect_uris: z.array(z.string()).min(1).max(20),
   token_endpoint_auth_method: z.string().optional(),
+  application_type: z.unknown().optional(),
 });
 
 export interface CimdDocument {
@@ -77,6 +84,7 @@ export interface CimdDocument {
   clientUri: string | null;
   logoUri: string | null;
   redirectUris: string[];
+  applicationType: ApplicationType;
 }
 
 /** Whether a client_id is URL-shaped and therefore names a metadata document rather than a registration. */
@@ -147,7 +155,9 @@ export function parseMetadataDocument(url: string, text: string): CimdDocument {
   const doc = parsed.data;
   // The document must name itself byte for byte, or anyone could borrow another client's identity.
   if (doc.client_id !== url) throw new CimdError('client_id_mismatch');
-  // A public document cannot hold a secret, so secret-based methods can never authenticate.
+  // A public document cannot hold a secret, so secret-based methods can never authenticate. Any
+  // other method (ChatGPT's document says `private_key_jwt` and also offers `none`) registers as a
+  // public client: Gatehouse authenticates document clients by PKCE alone.
   if (
     Object.hasOwn(json, 'client_secret') ||
     doc.token_endpoint_auth_method === 'client_secret_basic' ||
@@ -157,12 +167,16 @@ export function parseMetadataDocument(url: string, text: string): CimdDocument {
   }
   if (!doc.redirect_uris.every(isValidRedirectUri)) throw new CimdError('invalid_document');
   const webUrl = (v: string | undefined) => (v && /^https:\/\//i.test(v) ? v : null);
+  // Optional members that are wrong are dropped, not fatal: the document's author is not there to
+  // read an error. Grant types are not read at all: the client gets the two we offer.
+  const applicationType = APPLICATION_TYPES.find((t) => t === doc.application_type) ?? 'web';
   return {
     clientId: doc.client_id,
     clientName: doc.client_name?.trim() || new URL(url).host,
     clientUri: webUrl(doc.client_uri),
     logoUri: webUrl(doc.logo_uri),
     redirectUris: [...new Set(doc.redirect_uris)],
+    applicationType,
   };
 }
 
@@ -171,8 +185,9 @@ interface CachedDocument {
   expiresAt: number;
 }
 
+/** v2: entries carry `applicationType`; v1 entries (without it) are never read again. */
 async function cacheKey(url: string): Promise<string> {
-  return `cimd:v1:${await sha256Hex(url)}`;
+  return `cimd:v2:${await sha256Hex(url)}`;
 }
 
 /** Fetches (or reads from cache) and validates a document; throws {@link CimdError}. */

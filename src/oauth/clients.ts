@@ -7,6 +7,9 @@ import { newId, newSecret, sha256Hex } from '../tokens/secrets';
 
 export type RegistrationType = 'dcr' | 'cimd' | 'app';
 export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+/** OpenID Connect Dynamic Client Registration 1.0 §2; `web` when the client does not say. */
+export type ApplicationType = 'web' | 'native';
+export const APPLICATION_TYPES: readonly ApplicationType[] = ['web', 'native'];
 export const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
   'none',
   'client_secret_basic',
@@ -24,6 +27,7 @@ export interface OAuthClient {
   grantTypes: string[];
   responseTypes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  applicationType: ApplicationType;
   /** SHA-256 hex of the secret; null for public clients. */
   secretHash: string | null;
   scope: string | null;
@@ -45,6 +49,7 @@ interface ClientRow {
   grant_types: string;
   response_types: string;
   token_endpoint_auth_method: TokenEndpointAuthMethod;
+  application_type: ApplicationType;
   secret_hash: string | null;
   scope: string | null;
   software_id: string | null;
@@ -71,6 +76,7 @@ function toClient(row: ClientRow): OAuthClient {
     grantTypes: stringArray(row.grant_types),
     responseTypes: stringArray(row.response_types),
     tokenEndpointAuthMethod: row.token_endpoint_auth_method,
+    applicationType: row.application_type,
     secretHash: row.secret_hash,
     scope: row.scope,
     softwareId: row.software_id,
@@ -101,6 +107,7 @@ export interface NewClient {
   grantTypes: string[];
   responseTypes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  applicationType?: ApplicationType;
   scope?: string | null;
   softwareId?: string | null;
   softwareVersion?: string | null;
@@ -129,6 +136,7 @@ export async function insertClient(
     grant_types: JSON.stringify(input.grantTypes),
     response_types: JSON.stringify(input.responseTypes),
     token_endpoint_auth_method: input.tokenEndpointAuthMethod,
+    application_type: input.applicationType ?? 'web',
     secret_hash: secretHash,
     scope: input.scope ?? null,
     software_id: input.softwareId ?? null,
@@ -140,9 +148,9 @@ export async function insertClient(
   await db
     .prepare(
       `INSERT INTO oauth_clients (id, registration_type, owner_user_id, client_name, client_uri, logo_uri,
-         redirect_uris, grant_types, response_types, token_endpoint_auth_method, secret_hash, scope,
-         software_id, software_version, metadata_fetched_at, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         redirect_uris, grant_types, response_types, token_endpoint_auth_method, application_type,
+         secret_hash, scope, software_id, software_version, metadata_fetched_at, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .bind(
       row.id,
@@ -155,6 +163,7 @@ export async function insertClient(
       row.grant_types,
       row.response_types,
       row.token_endpoint_auth_method,
+      row.application_type,
       row.secret_hash,
       row.scope,
       row.software_id,
@@ -173,6 +182,7 @@ export interface CimdClientInput {
   clientUri: string | null;
   logoUri: string | null;
   redirectUris: string[];
+  applicationType: ApplicationType;
 }
 
 /**
@@ -188,13 +198,13 @@ export async function upsertCimdClient(
   const row = await db
     .prepare(
       `INSERT INTO oauth_clients (id, registration_type, owner_user_id, client_name, client_uri, logo_uri,
-         redirect_uris, grant_types, response_types, token_endpoint_auth_method, secret_hash, scope,
-         software_id, software_version, metadata_fetched_at, created_at, updated_at)
-       VALUES (?, 'cimd', NULL, ?, ?, ?, ?, '["authorization_code","refresh_token"]', '["code"]', 'none',
+         redirect_uris, grant_types, response_types, token_endpoint_auth_method, application_type,
+         secret_hash, scope, software_id, software_version, metadata_fetched_at, created_at, updated_at)
+       VALUES (?, 'cimd', NULL, ?, ?, ?, ?, '["authorization_code","refresh_token"]', '["code"]', 'none', ?,
          NULL, NULL, NULL, NULL, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET client_name = excluded.client_name, client_uri = excluded.client_uri,
          logo_uri = excluded.logo_uri, redirect_uris = excluded.redirect_uris,
-         metadata_fetched_at = excluded.metadata_fetched_at, updated_at = excluded.updated_at
+         application_type = excluded.application_type, metadata_fetched_at = excluded.metadata_fetched_at, updated_at = excluded.updated_at
        WHERE oauth_clients.registration_type = 'cimd'
        RETURNING *`,
     )
@@ -204,6 +214,7 @@ export async function upsertCimdClient(
       input.clientUri,
       input.logoUri,
       JSON.stringify(input.redirectUris),
+      input.applicationType,
       now,
       now,
       now,

@@ -199,7 +199,20 @@ export async function markRevokedGrantsInCache(
     )
     .bind(userId)
     .all<{ id: string }>();
-  await Promise.all(results.map(({ id }) => markGrantRevoked(kv, id, accessTokenTtlSeconds)));
+  await markGrantsRevoked(
+    kv,
+    results.map((r) => r.id),
+    accessTokenTtlSeconds,
+  );
+}
+
+/** Writes the KV revocation marker of each grant (ended in D1 already). */
+export async function markGrantsRevoked(
+  kv: KVNamespace,
+  grantIds: readonly string[],
+  accessTokenTtlSeconds = MAX_ACCESS_TOKEN_TTL_SECONDS,
+): Promise<void> {
+  await Promise.all(grantIds.map((id) => markGrantRevoked(kv, id, accessTokenTtlSeconds)));
 }
 
 export interface GrantSummary {

@@ -115,13 +115,22 @@ export function redirectUriMatches(registered: readonly string[], requested: str
 }
 
 /** The host the person is sent back to, for the consent page (CIMD requires it to be shown). */
-export function redirectUriHost(uri: string): string {
-  try {
-    const url = new URL(uri);
-    return url.host || `${url.protocol}${url.pathname.split('/')[0] ?? ''}`;
-  } catch {
-    return uri;
-  }
+/**
+ * Where a redirect URI sends the code, as a person must be told to judge it (RFC 8252 §8.6): for
+ * https the host; for a private-use scheme the scheme itself, since any app on the device may claim
+ * it and the "host" part after it is the client's own text (`x-evil://claude.ai/…` is not claude.ai);
+ * for loopback, a program on this computer.
+ */
+export type RedirectDestination =
+  | { kind: 'web'; host: string }
+  | { kind: 'app'; scheme: string }
+  | { kind: 'loopback'; host: string };
+
+export function redirectDestination(uri: string): RedirectDestination {
+  const url = new URL(uri);
+  if (isLoopbackRedirectUri(uri)) return { kind: 'loopback', host: url.host };
+  if (url.protocol === 'https:') return { kind: 'web', host: url.host };
+  return { kind: 'app', scheme: url.protocol };
 }
 
 export function isLoopbackRedirectUri(uri: string): boolean {

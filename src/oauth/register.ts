@@ -4,7 +4,7 @@ import { readJsonObject } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
 import { nowSeconds } from '../http/context';
 import { AppError, OAuthError } from '../http/errors';
-import { AUTH_METHODS, insertClient, type OAuthClient } from './clients';
+import { APPLICATION_TYPES, AUTH_METHODS, insertClient, type OAuthClient } from './clients';
 import { enforceOAuthRateLimit, NO_STORE } from './oauth-http';
 import { isValidRedirectUri } from './redirect-uri';
 import { SUPPORTED_SCOPES } from './scopes';
@@ -31,11 +31,14 @@ const webUrl = z
 /**
  * RFC 7591 §2 client metadata. zod drops members we do not know (RFC 7591 §2: "The authorization
  * server MUST ignore any client metadata sent by the client that it does not understand"), such as
- * `contacts`, `application_type` and `jwks_uri`. Known members with the wrong type or value are
- * `invalid_client_metadata`.
+ * `contacts` and `jwks_uri`. Known members with the wrong type or value are
+ * `invalid_client_metadata`. `application_type` comes from OpenID Connect Dynamic Client
+ * Registration 1.0 §2 (`web` or `native`, `web` when absent); MCP 2026-07-28 clients must send it
+ * (SEP-837) and older ones do not, so its absence is never an error.
  */
 const registrationSchema = z.object({
   token_endpoint_auth_method: z.enum(AUTH_METHODS).optional(),
+  application_type: z.enum(APPLICATION_TYPES).optional(),
   grant_types: z.array(z.string().max(200)).max(10).optional(),
   response_types: z.array(z.string().max(200)).max(10).optional(),
   client_name: z.string().max(200).regex(DISPLAY_TEXT).optional(),
@@ -76,6 +79,7 @@ export function registrationResponse(client: OAuthClient, clientSecret: string |
     grant_types: client.grantTypes,
     response_types: client.responseTypes,
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    application_type: client.applicationType,
     ...(client.scope ? { scope: client.scope } : {}),
     ...(client.clientUri ? { client_uri: client.clientUri } : {}),
     ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
@@ -112,6 +116,9 @@ export function registerRoutes(): Hono<AppEnv> {
     if (!parsed.success) throw invalidMetadata();
     const meta = parsed.data;
 
+    // A grant type we do not offer is not an error: the registration keeps the ones we do
+    // (VS Code lists the device-code grant: stacklok/toolhive#6290). Without the code grant there
+    // is nothing left to register.
     const grantTypes = meta.grant_types ?? ['authorization_code'];
     if (!grantTypes.includes('authorization_code')) throw invalidMetadata();
     const responseTypes = meta.response_types ?? ['code'];
@@ -132,6 +139,7 @@ export function registerRoutes(): Hono<AppEnv> {
         responseTypes: ['code'],
         // RFC 7591 §2: an omitted method means client_secret_basic.
         tokenEndpointAuthMethod: meta.token_endpoint_auth_method ?? 'client_secret_basic',
+        applicationType: meta.application_type ?? 'web',
         scope: scopes.length > 0 ? [...new Set(scopes)].join(' ') : null,
         softwareId: meta.software_id ?? null,
         softwareVersion: meta.software_version ?? null,

@@ -33,8 +33,9 @@ export interface IssueInput {
 
 /**
  * A single-use transition that must happen in the same batch as the token issue (spending an
- * authorization code): `statement` runs first, and `guard` holds only if it did its work for this
- * request.
+ * authorization code, rotating a refresh token): `statement` runs first, and `guard` holds only if it
+ * did its work for this request. It is built from the tokens about to be issued, so the spend can
+ * record what it issued (a rotation seals its successor for replays inside the grace window).
  */
 export interface Spend {
   statement: D1PreparedStatement;
@@ -49,15 +50,39 @@ export type IssueResult =
   | { outcome: 'not_spent' };
 
 /**
- * Stores a new refresh token — only if the grant is still alive at that instant, in the same
- * statement, so a revocation racing this request can never leave a live token behind — then signs
- * the access token. With a `spend`, spending and storing are one D1 batch (one transaction): either
- * both happen or neither, so a failure in between can never burn a code without issuing tokens.
+ * Draws a refresh token and signs the access token, then stores the refresh token — only if the grant
+ * is still alive at that instant, in the same statement, so a revocation racing this request can never
+ * leave a live token behind. With a `spend`, spending and storing are one D1 batch (one transaction):
+ * either both happen or neither, so a failure in between can never burn a code without issuing
+ * tokens. Tokens of a batch that did not store them are never returned.
  */
-export async function issueTokens(c: AppContext, input: IssueInput, spend?: Spend): Promise<IssueResult> {
+export async function issueTokens(
+  c: AppContext,
+  input: IssueInput,
+  spendFor?: (tokens: TokenResponse) => Promise<Spend>,
+): Promise<IssueResult> {
   const db = c.env.DB;
   const now = nowSeconds(c);
   const refreshToken = newSecret();
+  const ttl = c.var.config.accessTokenTtlSeconds;
+  const accessToken = await signAccessToken(await getKeySet(c.var.config), {
+    issuer: issuerOf(c),
+    audience: mcpResourceOf(c),
+    userId: input.userId,
+    clientId: input.clientId,
+    scope: input.accessScope,
+    grantId: input.grantId,
+    now,
+    ttlSeconds: ttl,
+  });
+  const tokens: TokenResponse = {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: ttl,
+    refresh_token: refreshToken,
+    scope: input.accessScope,
+  };
+  const spend = spendFor ? await spendFor(tokens) : undefined;
   const g = andGuard(spend?.guard);
   const results = await db.batch([
     ...(spend ? [spend.statement] : []),
@@ -87,27 +112,7 @@ export async function issueTokens(c: AppContext, input: IssueInput, spend?: Spen
   if (spend && (results[0]?.meta.changes ?? 0) !== 1) return { outcome: 'not_spent' };
   const inserted = results[spend ? 1 : 0];
   if ((inserted?.meta.changes ?? 0) !== 1) return { outcome: 'grant_revoked' };
-  const ttl = c.var.config.accessTokenTtlSeconds;
-  const accessToken = await signAccessToken(await getKeySet(c.var.config), {
-    issuer: issuerOf(c),
-    audience: mcpResourceOf(c),
-    userId: input.userId,
-    clientId: input.clientId,
-    scope: input.accessScope,
-    grantId: input.grantId,
-    now,
-    ttlSeconds: ttl,
-  });
-  return {
-    outcome: 'issued',
-    tokens: {
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: ttl,
-      refresh_token: refreshToken,
-      scope: input.accessScope,
-    },
-  };
+  return { outcome: 'issued', tokens };
 }
 
 /** Orders a scope list as we publish it, dropping duplicates. */

@@ -4,37 +4,37 @@ import { hashPassword, MAX_PASSWORD_LENGTH, passwordProblem, verifyPassword } fr
 import {
   afterAllCredentialsEnded,
   afterSignOutEverywhere,
+  deleteAccount,
   endAllCredentialsStatements,
   signOutEverywhereStatements,
 } from '../accounts/revoke-all';
 import { endSession, type SessionState, startSession } from '../accounts/sessions';
-import { setPasswordStatement } from '../accounts/users';
+import { setPasswordStatement, userHasPassword } from '../accounts/users';
 import { disconnectAll } from '../gateway/connections';
 import { readForm } from '../http/body';
 import type { AppContext, AppEnv } from '../http/context';
 import { clientIp, nowSeconds, userAgent } from '../http/context';
 import { csrfToken, requireCsrf } from '../http/csrf';
-import { enforceRateLimit } from '../http/rate-limit';
+import { enforcePasswordGuessLimits } from '../http/rate-limit';
+import { listIdentities } from '../identity/identity-store';
 import { AccountSettingsPage, DELETE_CONFIRMATION } from '../ui/account-settings-page';
 import { catalogOf, oauthClientEnv } from './gateway-context';
 import { sessionOrRedirect } from './require-session';
 
 const FORM_LIMIT = 4 * 1024;
 
+const accountNotices: Record<string, string | undefined> = {
+  password_changed: 'Your password was changed. Other devices were signed out.',
+  identity_linked: 'The sign-in provider is linked. You can sign in with it from now on.',
+  identity_unlinked: 'The sign-in provider is unlinked.',
+};
+
 async function passwordMatches(c: AppContext, session: SessionState, password: string): Promise<boolean> {
-  await enforceRateLimit(c.env.RL_SIGNIN, `account:${session.user.email}`);
+  await enforcePasswordGuessLimits(c.env, clientIp(c), session.user.email);
   const row = await c.env.DB.prepare('SELECT password_hash FROM users WHERE id = ?')
     .bind(session.user.id)
     .first<{ password_hash: string }>();
   return verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), row?.password_hash);
-}
-
-/** Deletes everything a user owns; tables without a foreign key to users are listed here. */
-export function deleteAccountStatements(db: D1Database, userId: string): D1PreparedStatement[] {
-  return [
-    db.prepare('DELETE FROM audit_events WHERE user_id = ?').bind(userId),
-    db.prepare('DELETE FROM users WHERE id = ?').bind(userId),
-  ];
 }
 
 /** `/settings/account`: change password, sign out everywhere, delete the account. */
@@ -48,11 +48,21 @@ export function accountSettingsRoutes(): Hono<AppEnv> {
     status: 200 | 400 | 401 = 200,
   ) {
     c.header('Cache-Control', 'no-store');
+    const providers = c.var.config.identity.providers;
+    const identities = await listIdentities(c.env.DB, session.user.id);
+    const nameOf = (id: string) => providers.find((p) => p.id === id)?.name ?? id;
     return c.html(
       <AccountSettingsPage
         serviceName={c.var.config.serviceName}
         csrfToken={await csrfToken(c)}
         user={session.user}
+        signInMethods={{
+          hasPassword: await userHasPassword(c.env.DB, session.user.id),
+          identities: identities.map((i) => ({ ...i, providerName: nameOf(i.providerId) })),
+          linkable: providers
+            .filter((p) => !identities.some((i) => i.providerId === p.id))
+            .map((p) => ({ id: p.id, name: p.name })),
+        }}
         {...extra}
       />,
       status,
@@ -62,11 +72,11 @@ export function accountSettingsRoutes(): Hono<AppEnv> {
   app.get('/settings/account', async (c) => {
     const session = await sessionOrRedirect(c);
     if (session instanceof Response) return session;
+    const notice = c.req.query('notice') ?? '';
     return render(c, session, {
-      notice:
-        c.req.query('notice') === 'password_changed'
-          ? 'Your password was changed. Other devices were signed out.'
-          : undefined,
+      notice: accountNotices[notice],
+      error:
+        notice === 'unlink_refused' ? 'That is your only way to sign in, so it stays linked.' : undefined,
     });
   });
 
@@ -108,16 +118,9 @@ export function accountSettingsRoutes(): Hono<AppEnv> {
     if (!(await passwordMatches(c, session, form.get('password') ?? ''))) {
       return render(c, session, { error: 'The password is incorrect.' }, 401);
     }
-    const now = nowSeconds(c);
-    const db = c.env.DB;
     // Upstream connections are revoked at each upstream while their credentials can still be opened.
     await disconnectAll(await oauthClientEnv(c), await catalogOf(c), session.user.id);
-    // Cached verifications are dropped first, while the token rows still name their hashes.
-    await afterAllCredentialsEnded(c.env, session.user.id);
-    await db.batch([
-      ...endAllCredentialsStatements(db, session.user.id, now),
-      ...deleteAccountStatements(db, session.user.id),
-    ]);
+    await deleteAccount(c.env, session.user.id, nowSeconds(c), c.var.config.accessTokenTtlSeconds);
     await endSession(c);
     return c.redirect('/login?notice=account_deleted', 303);
   });

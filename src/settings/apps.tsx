@@ -106,6 +106,10 @@ const ops = {
     s: SessionState,
     input: { name: string; redirectUris: string[]; kind: AppKind },
   ) {
+    // The consent page names the app's owner by email: that must be an address someone proved.
+    if (!s.user.emailVerified) {
+      throw new AppError('email_not_verified', 'Confirm your email address before registering an app.');
+    }
     const result = await createApp(c.env.DB, s.user.id, input, nowSeconds(c));
     if (result === 'limit_reached') {
       throw new AppError('limit_reached', `You can register at most ${MAX_APPS_PER_USER} apps.`);
@@ -165,7 +169,7 @@ export function appsRoutes(): Hono<AppEnv> {
     c: AppContext,
     s: SessionState,
     extra: Partial<Pick<AppsPageProps, 'created' | 'error' | 'notice' | 'form'>> = {},
-    status: 200 | 201 | 400 | 404 | 409 = 200,
+    status: 200 | 201 | 400 | 403 | 404 | 409 = 200,
   ) {
     c.header('Cache-Control', 'no-store');
     const [apps, grants] = await Promise.all([
@@ -211,7 +215,7 @@ export function appsRoutes(): Hono<AppEnv> {
           redirectUris: (form.get('redirect_uris') ?? '').slice(0, 4000),
           kind: form.get('kind') ?? 'confidential',
         };
-        return render(c, s, { error: err.message, form: formValues }, err.status as 400 | 404 | 409);
+        return render(c, s, { error: err.message, form: formValues }, err.status as 400 | 403 | 404 | 409);
       }
       throw err;
     }

@@ -154,7 +154,18 @@ export async function evictPersonalAccessTokenCache(
     .prepare('SELECT token_hash FROM personal_access_tokens WHERE user_id = ?')
     .bind(userId)
     .all<{ token_hash: string }>();
-  await Promise.all(results.map((r) => kv.delete(cacheKey(r.token_hash))));
+  await evictPersonalAccessTokens(
+    kv,
+    results.map((r) => r.token_hash),
+  );
+}
+
+/** Drops the cached verifications of these token hashes (for rows that may no longer exist). */
+export async function evictPersonalAccessTokens(
+  kv: KVNamespace,
+  tokenHashes: readonly string[],
+): Promise<void> {
+  await Promise.all(tokenHashes.map((h) => kv.delete(cacheKey(h))));
 }
 
 export interface VerifiedPersonalAccessToken {
@@ -172,7 +183,7 @@ interface CacheEntry {
 /**
  * Resolves a PAT to its owner: malformed tokens (shape or checksum) are refused with no storage
  * access; a warm token costs one KV read; D1 is read on a miss and is the truth.
- * `defer` receives the off-path `last_used_at` write (pass ctx.waitUntil).
+ * `defer` receives the off-path cache write and `last_used_at` update (pass ctx.waitUntil).
  */
 export async function verifyPersonalAccessToken(
   db: D1Database,
@@ -184,6 +195,7 @@ export async function verifyPersonalAccessToken(
   if (!isWellFormedPersonalAccessToken(token)) return null;
   const hash = await sha256Hex(token);
   let entry = await kv.get<CacheEntry>(cacheKey(hash), 'json');
+  const warm = entry !== null;
   if (!entry) {
     const row = await db
       .prepare(
@@ -193,25 +205,40 @@ export async function verifyPersonalAccessToken(
       .first<{ id: string; user_id: string; expires_at: number | null; last_used_at: number | null }>();
     if (!row) return null;
     entry = { id: row.id, userId: row.user_id, expiresAt: row.expires_at, lastUsedAt: row.last_used_at };
-    defer(kv.put(cacheKey(hash), JSON.stringify(entry), { expirationTtl: CACHE_TTL_SECONDS }));
   }
   if (entry.expiresAt !== null && entry.expiresAt <= now) return null;
   if (entry.lastUsedAt === null || now - entry.lastUsedAt >= LAST_USED_GRANULARITY) {
-    const fresh = { ...entry, lastUsedAt: now };
-    // The cache is refreshed only if the row is still active, so a revocation is never undone here.
-    defer(
-      db
-        .prepare(
-          'UPDATE personal_access_tokens SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING id',
-        )
-        .bind(now, entry.id)
-        .first()
-        .then((still) =>
-          still
-            ? kv.put(cacheKey(hash), JSON.stringify(fresh), { expirationTtl: CACHE_TTL_SECONDS })
-            : kv.delete(cacheKey(hash)),
-        ),
-    );
+    defer(cacheWhileActive(db, kv, hash, { ...entry, lastUsedAt: now }, now));
+  } else if (!warm) {
+    defer(cacheWhileActive(db, kv, hash, entry));
   }
   return { id: entry.id, userId: entry.userId };
+}
+
+/**
+ * Caches a verification, and records its use when `usedAt` is given, only while the token is active.
+ * KV has no compare-and-set, so a check made before the write could always be overtaken by a
+ * revocation landing between the check and the write. Instead the write comes first and D1 is asked
+ * after it: a revocation commits in D1 before it evicts the entry, so either this read sees the
+ * revocation and evicts again, or the revocation's own eviction comes after this write.
+ */
+async function cacheWhileActive(
+  db: D1Database,
+  kv: KVNamespace,
+  hash: string,
+  entry: CacheEntry,
+  usedAt?: number,
+): Promise<void> {
+  await kv.put(cacheKey(hash), JSON.stringify(entry), { expirationTtl: CACHE_TTL_SECONDS });
+  const active =
+    usedAt === undefined
+      ? db
+          .prepare('SELECT id FROM personal_access_tokens WHERE token_hash = ? AND revoked_at IS NULL')
+          .bind(hash)
+      : db
+          .prepare(
+            'UPDATE personal_access_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL RETURNING id',
+          )
+          .bind(usedAt, hash);
+  if ((await active.first()) === null) await kv.delete(cacheKey(hash));
 }

@@ -1,3 +1,5 @@
+import { IsolateCache } from '../isolate-cache';
+
 /**
  * Revocation markers in KV, read on the /mcp hot path (at most one read per request, no D1). D1 stays
  * the truth (grants.revoked_at); a marker only needs to outlive the longest access token, so its TTL
@@ -12,21 +14,15 @@
 const grantKey = (grantId: string) => `revoked:grant:${grantId}`;
 
 export const NOT_REVOKED_MEMO_SECONDS = 2;
-const MAX_MEMO_ENTRIES = 10_000;
-/** grantId → true (revoked, final) or the time until which "not revoked" may be reused. */
-const memo = new Map<string, true | number>();
-
-function remember(grantId: string, value: true | number): void {
-  if (memo.size >= MAX_MEMO_ENTRIES) memo.clear();
-  memo.set(grantId, value);
-}
+/** grantId → revoked? A "revoked" entry never expires; a "not revoked" one after the memo's seconds. */
+const memo = new IsolateCache<string, boolean>({ maxEntries: 10_000 });
 
 export async function markGrantRevoked(
   kv: KVNamespace,
   grantId: string,
   accessTokenTtlSeconds: number,
 ): Promise<void> {
-  remember(grantId, true);
+  memo.set(grantId, true, Number.POSITIVE_INFINITY);
   await kv.put(grantKey(grantId), '1', { expirationTtl: Math.max(60, accessTokenTtlSeconds + 60) });
 }
 
@@ -35,11 +31,10 @@ export async function markGrantRevoked(
  * callers fail closed (once the memo of a recent "not revoked" has run out).
  */
 export async function isGrantRevoked(kv: KVNamespace, grantId: string, now: number): Promise<boolean> {
-  const known = memo.get(grantId);
-  if (known === true) return true;
-  if (known !== undefined && known > now) return false;
+  const known = memo.get(grantId, now);
+  if (known !== undefined) return known;
   const revoked = await hasRevocationMarker(kv, grantId);
-  remember(grantId, revoked ? true : now + NOT_REVOKED_MEMO_SECONDS);
+  memo.set(grantId, revoked, revoked ? Number.POSITIVE_INFINITY : now + NOT_REVOKED_MEMO_SECONDS);
   return revoked;
 }
 

@@ -1,31 +1,50 @@
 import type { User } from '../accounts/users';
 import { CsrfField, Layout, NewPasswordField, Notice } from './layout';
+import { ProviderButtons, type ProviderChoice } from './provider-buttons';
 
 interface Base {
   serviceName: string;
   csrfToken: string;
 }
 
-export function SignupPage(props: Base & { email?: string; error?: string }) {
+export function SignupPage(
+  props: Base & {
+    email?: string;
+    error?: string;
+    providers?: readonly ProviderChoice[];
+    /** False when the operator turned password sign-up off (PASSWORD_SIGNUP=false). */
+    passwordSignup?: boolean;
+  },
+) {
+  const passwordSignup = props.passwordSignup ?? true;
   return (
     <Layout title="Create account" serviceName={props.serviceName} narrow>
       <h1>Create your account</h1>
       {props.error ? <Notice kind="error">{props.error}</Notice> : null}
-      <form method="post" action="/signup" class="stack">
-        <CsrfField token={props.csrfToken} />
-        <label for="email">Email</label>
-        <input
-          id="email"
-          name="email"
-          type="email"
-          autocomplete="email"
-          required
-          maxlength={254}
-          value={props.email ?? ''}
-        />
-        <NewPasswordField label="Password" help="At least 10 characters." />
-        <button type="submit">Create account</button>
-      </form>
+      {passwordSignup ? null : <p>Accounts are created by signing in with one of these providers.</p>}
+      {passwordSignup ? (
+        <form method="post" action="/signup" class="stack">
+          <CsrfField token={props.csrfToken} />
+          <label for="email">Email</label>
+          <input
+            id="email"
+            name="email"
+            type="email"
+            autocomplete="email"
+            required
+            maxlength={254}
+            value={props.email ?? ''}
+          />
+          <NewPasswordField label="Password" help="At least 10 characters." />
+          <button type="submit">Create account</button>
+        </form>
+      ) : null}
+      <ProviderButtons
+        providers={props.providers ?? []}
+        csrfToken={props.csrfToken}
+        verb="Sign up"
+        alternative={passwordSignup}
+      />
       <p>
         Already have an account? <a href="/login">Sign in</a>
       </p>
@@ -34,7 +53,13 @@ export function SignupPage(props: Base & { email?: string; error?: string }) {
 }
 
 export function LoginPage(
-  props: Base & { email?: string; error?: string; notice?: string; returnTo: string },
+  props: Base & {
+    email?: string;
+    error?: string;
+    notice?: string;
+    returnTo: string;
+    providers?: readonly ProviderChoice[];
+  },
 ) {
   const action = props.returnTo === '/' ? '/login' : `/login?return_to=${encodeURIComponent(props.returnTo)}`;
   return (
@@ -65,6 +90,12 @@ export function LoginPage(
         />
         <button type="submit">Sign in</button>
       </form>
+      <ProviderButtons
+        providers={props.providers ?? []}
+        csrfToken={props.csrfToken}
+        returnTo={props.returnTo}
+        verb="Sign in"
+      />
       <p>
         <a href="/forgot-password">Forgot your password?</a>
       </p>

@@ -1,3 +1,4 @@
+import type { RedirectDestination } from '../oauth/redirect-uri';
 import { CsrfField, Layout, Notice } from './layout';
 
 export interface ConsentPageProps {
@@ -10,12 +11,42 @@ export interface ConsentPageProps {
   ownerEmail?: string | undefined;
   /** For metadata-document clients: the host that published the document. */
   documentHost?: string | undefined;
-  /** Where the person is sent afterwards (MUST be shown for CIMD clients). */
-  redirectHost: string;
-  redirectIsLoopback: boolean;
+  /** Where the code goes afterwards (MUST be shown for CIMD clients; RFC 8252 §8.6). */
+  destination: RedirectDestination;
   scopes: { name: string; description: string }[];
   /** The authorization request, re-validated in full when the form comes back. */
   request: string;
+}
+
+function Destination(props: RedirectDestination) {
+  if (props.kind === 'web') {
+    return (
+      <p class="destination">
+        Afterwards you will be sent to <strong class="redirect-host">{props.host}</strong>.
+      </p>
+    );
+  }
+  return (
+    <>
+      <p class="destination">
+        {props.kind === 'app' ? (
+          <>
+            Afterwards access goes to an app on this device that opens <strong>{props.scheme}</strong> links.
+          </>
+        ) : (
+          <>
+            Afterwards access goes to a program on this computer (<strong>{props.host}</strong>).
+          </>
+        )}
+      </p>
+      <p class="help">
+        {props.kind === 'app'
+          ? 'Any app installed on this device can claim such links. '
+          : 'Any program running on this computer can listen there. '}
+        Only allow this if you started the connection from it yourself.
+      </p>
+    </>
+  );
 }
 
 /**
@@ -63,15 +94,7 @@ export function ConsentPage(props: ConsentPageProps) {
           </li>
         ))}
       </ul>
-      <p>
-        Afterwards you will be sent to <strong class="redirect-host">{props.redirectHost}</strong>
-        {props.redirectIsLoopback ? ', a program running on this computer' : ''}.
-      </p>
-      {props.redirectIsLoopback ? (
-        <p class="help">
-          Only allow this if you started the connection from an application on this computer yourself.
-        </p>
-      ) : null}
+      <Destination {...props.destination} />
       <form method="post" action="/oauth2/authorize" class="decision">
         <CsrfField token={props.csrfToken} />
         <input type="hidden" name="request" value={props.request} />

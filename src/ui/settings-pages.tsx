@@ -179,6 +179,9 @@ const EVENT_NAMES: Record<string, string> = {
   upstream_disconnected: 'Server disconnected',
   upstream_added: 'Upstream server added',
   upstream_removed: 'Upstream server removed',
+  identity_linked: 'Sign-in provider linked',
+  identity_link_requested: 'Provider link requested by mail',
+  identity_unlinked: 'Sign-in provider unlinked',
 };
 
 function describeDetail(detail: Record<string, unknown>): string {

@@ -28,7 +28,7 @@ describe('consumeEmailToken', () => {
     ).rejects.toThrow();
     expect(await peekEmailToken(env.DB, 'reset_password', token, t)).not.toBeNull();
     const ok = await consumeEmailToken(env.DB, 'reset_password', token, t, () => []);
-    expect(ok).toEqual({ userId: user.id, email: user.email });
+    expect(ok).toEqual({ userId: user.id, email: user.email, effects: [] });
   });
 
   it('runs guarded effects only for the request that consumed the token', async () => {

@@ -137,25 +137,50 @@ describe('POST /login', () => {
     expect(Number(responses[10]!.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
-  it('rate-limits one account to 10 attempts a minute, from any IP, even with the right password', async () => {
+  it("lets the owner sign in from their own address after a stranger's wrong guesses hit the limit", async () => {
     const app = createTestApp();
     let user = await createUser();
+    let stranger = uniqueIp();
     let lastRound = -1;
-    const responses = await elevenInOneWindow(async (round, i) => {
+    const responses = await elevenInOneWindow(async (round) => {
       if (round !== lastRound) {
         lastRound = round;
-        if (round > 0) user = await createUser();
+        if (round > 0) [user, stranger] = [await createUser(), uniqueIp()];
       }
-      const browser = new IpBrowser(app);
+      const browser = new IpBrowser(app, stranger);
       const { csrf } = await browser.page('/login');
-      const password = i === 10 ? TEST_PASSWORD : 'wrong password!';
-      return browser.postForm('/login', { email: user.email, password, csrf_token: csrf });
+      return browser.postForm('/login', { email: user.email, password: 'wrong password!', csrf_token: csrf });
     });
     expect(responses.slice(0, 10).map((r) => r.status)).toEqual(Array(10).fill(401));
     expect(responses[10]!.status).toBe(429);
     expect(responses[10]!.headers.get('retry-after')).toBe('60');
-    expect(await sessionCount(user.id)).toBe(0);
+    const owner = new IpBrowser(app);
+    expect((await owner.signIn(user.email)).status).toBe(303);
+    expect(await sessionCount(user.id)).toBe(1);
   });
+
+  it('holds one account to 100 guesses a minute from all addresses together (the ceiling)', async () => {
+    const app = createTestApp();
+    for (let round = 0; round < 3; round++) {
+      const user = await createUser();
+      const start = rateWindow();
+      const statuses: number[] = [];
+      for (let i = 0; i < 101; i++) {
+        const browser = new IpBrowser(app);
+        const { csrf } = await browser.page('/login');
+        const password = i === 100 ? TEST_PASSWORD : 'wrong password!';
+        statuses.push(
+          (await browser.postForm('/login', { email: user.email, password, csrf_token: csrf })).status,
+        );
+      }
+      if (rateWindow() !== start) continue;
+      expect(statuses.slice(0, 100)).toEqual(Array(100).fill(401));
+      expect(statuses[100]).toBe(429);
+      expect(await sessionCount(user.id)).toBe(0);
+      return;
+    }
+    throw new Error('three rate-limit windows rolled over during the test');
+  }, 180_000);
 });
 
 describe('GET /login', () => {

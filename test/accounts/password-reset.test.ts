@@ -1,7 +1,13 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/accounts/passwords';
+import { createApp } from '../../src/app';
+import type { Env } from '../../src/env';
+import { createApp as createOAuthApp } from '../../src/oauth/apps';
+import { createPersonalAccessToken } from '../../src/tokens/pat-store';
+import { hasRevocationMarker } from '../../src/tokens/revocation';
 import { createTestApp, createUser, outboxFor, TEST_PASSWORD, TestClock, uniqueEmail } from '../helpers/app';
+import { approve, pkcePair, redeem, signedInBrowser, type TokenSet } from '../oauth/helpers';
 import { IpBrowser, latestToken, sessionCount, userRow } from './support';
 
 const NEW_PASSWORD = 'a brand new password';
@@ -36,14 +42,16 @@ describe('POST /forgot-password', () => {
     expect(row?.ttl).toBe(3600);
   });
 
-  it('answers an unknown email exactly like a known one and sends nothing', async () => {
+  it('answers an unknown email exactly like a known one (status, headers, cookies, body) and sends nothing', async () => {
     const app = createTestApp();
     const user = await createUser();
     const answer = async (email: string) => {
       const browser = new IpBrowser(app);
       const { csrf } = await browser.page('/forgot-password');
       const res = await browser.postForm('/forgot-password', { email, csrf_token: csrf });
-      return { status: res.status, body: (await res.text()).replaceAll(csrf, 'CSRF') };
+      const headers = [...res.headers].filter(([name]) => name !== 'set-cookie');
+      const cookies = res.headers.getSetCookie().map((c) => c.replace(/=[^;]*/, '=VALUE'));
+      return { status: res.status, headers, cookies, body: (await res.text()).replaceAll(csrf, 'CSRF') };
     };
     const nobody = uniqueEmail('nobody');
     const unknown = await answer(nobody);
@@ -51,6 +59,51 @@ describe('POST /forgot-password', () => {
     expect(unknown.status).toBe(200);
     expect(await outboxFor(nobody)).toHaveLength(0);
     expect(await outboxFor(user.email)).toHaveLength(1);
+  });
+
+  it('takes the same path before answering whether the account exists: no D1 call depends on it', async () => {
+    const user = await createUser();
+    const app = createApp();
+    const prepared = async (email: string) => {
+      let calls = 0;
+      const db = new Proxy(env.DB, {
+        get(target, prop) {
+          if (prop === 'prepare') calls += 1;
+          const value = Reflect.get(target, prop);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const testEnv = { ...env, DB: db } as Env;
+      const browser = new IpBrowser(createTestApp({ env: { DB: db } }));
+      const { csrf } = await browser.page('/forgot-password');
+      const deferred: Promise<unknown>[] = [];
+      const headers = new Headers({
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        'cf-connecting-ip': browser.ip,
+      });
+      calls = 0;
+      const res = await app.fetch(
+        new Request('http://localhost/forgot-password', {
+          method: 'POST',
+          headers,
+          body: new URLSearchParams({ email, csrf_token: csrf }).toString(),
+        }),
+        testEnv,
+        {
+          waitUntil: (p: Promise<unknown>) => deferred.push(p),
+          passThroughOnException() {},
+          props: {},
+        } as never,
+      );
+      const before = calls;
+      await Promise.allSettled(deferred);
+      return { status: res.status, before };
+    };
+    const known = await prepared(user.email);
+    const unknown = await prepared(uniqueEmail('nobody'));
+    expect(known).toEqual(unknown);
+    expect(known.status).toBe(200);
   });
 
   it('refuses a malformed or duplicated email with 400', async () => {
@@ -224,5 +277,111 @@ describe('POST /reset-password', () => {
       .bind(user.id)
       .first<{ n: number }>();
     expect(audit?.n).toBe(1);
+  });
+});
+
+describe('a reset or a password change ends every outstanding reset link (OWASP Forgot Password)', () => {
+  it('refuses an older link once a newer one was used', async () => {
+    const { app, user, browser, token: older } = await resetLink();
+    expect((await new IpBrowser(app).forgotPassword(user.email)).status).toBe(200);
+    const newer = await latestToken(user.email, '/reset-password');
+    expect(newer).not.toBe(older);
+    expect((await submitReset(browser, newer)).status).toBe(303);
+    expect((await browser.get(`/reset-password?token=${older}`)).status).toBe(400);
+    expect((await submitReset(browser, older, 'the attacker password')).status).toBe(400);
+    expect(await passwordIs(user.email, NEW_PASSWORD)).toBe(true);
+  });
+
+  it('refuses a link issued before the password was changed in settings', async () => {
+    const { app, user, token } = await resetLink();
+    const settings = new IpBrowser(app);
+    expect((await settings.signIn(user.email)).status).toBe(303);
+    const { csrf } = await settings.page('/settings/account');
+    const changed = await settings.postForm('/settings/account/password', {
+      current_password: TEST_PASSWORD,
+      password: 'changed in settings',
+      csrf_token: csrf,
+    });
+    expect(changed.status).toBe(303);
+    const browser = new IpBrowser(app);
+    expect((await browser.get(`/reset-password?token=${token}`)).status).toBe(400);
+    expect((await submitReset(browser, token, 'the attacker password')).status).toBe(400);
+    expect(await passwordIs(user.email, 'changed in settings')).toBe(true);
+  });
+});
+
+describe('a reset that recovers a never-verified account (pre-account-hijacking)', () => {
+  async function appWithAConnection(app: ReturnType<typeof createTestApp>, ownerId: string) {
+    const created = await createOAuthApp(
+      env.DB,
+      ownerId,
+      { name: 'Squatter app', redirectUris: ['https://squat.example/cb'], kind: 'public' },
+      Math.floor(Date.now() / 1000),
+    );
+    if (created === 'limit_reached') throw new Error('expected an app');
+    const clientId = created.client.clientId;
+    const { browser } = await signedInBrowser(app);
+    const { verifier, challenge } = await pkcePair();
+    const location = await approve(browser, {
+      clientId,
+      redirectUri: 'https://squat.example/cb',
+      challenge,
+      scope: 'mcp api',
+    });
+    const res = await redeem(app, {
+      client: { client_id: clientId, redirect_uris: [], token_endpoint_auth_method: 'none' },
+      code: location.searchParams.get('code')!,
+      verifier,
+      redirectUri: 'https://squat.example/cb',
+    });
+    expect(res.status).toBe(200);
+    const grant = await env.DB.prepare('SELECT id FROM oauth_grants WHERE client_id = ?')
+      .bind(clientId)
+      .first<{ id: string }>();
+    return { clientId, grantId: grant!.id, token: ((await res.json()) as TokenSet).access_token };
+  }
+
+  const whoAmI = (app: ReturnType<typeof createTestApp>, token: string) =>
+    app.fetch('/api/v2/whoAmI', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+
+  it('ends every session, token, grant and app the account had', async () => {
+    const { app, user, browser, token } = await resetLink(new TestClock(), false);
+    const squatter = new IpBrowser(app);
+    expect((await squatter.signIn(user.email)).status).toBe(303);
+    const pat = await createPersonalAccessToken(
+      env.DB,
+      user.id,
+      'squat',
+      null,
+      Math.floor(Date.now() / 1000),
+    );
+    if (!pat.ok) throw new Error('expected a token');
+    const connection = await appWithAConnection(app, user.id);
+    expect((await whoAmI(app, connection.token)).status).toBe(200);
+
+    expect((await submitReset(browser, token)).status).toBe(303);
+
+    expect(await sessionCount(user.id)).toBe(0);
+    expect((await whoAmI(app, pat.token)).status).toBe(401);
+    expect(
+      await env.DB.prepare('SELECT id FROM oauth_clients WHERE id = ?').bind(connection.clientId).first(),
+    ).toBeNull();
+    expect(await hasRevocationMarker(env.CACHE, connection.grantId)).toBe(true);
+    expect((await whoAmI(app, connection.token)).status).toBe(401);
+  });
+
+  it("keeps a verified account's apps and the connections other people made to them", async () => {
+    const { app, user, browser, token } = await resetLink(new TestClock(), true);
+    const connection = await appWithAConnection(app, user.id);
+    expect((await submitReset(browser, token)).status).toBe(303);
+    expect(
+      await env.DB.prepare('SELECT id FROM oauth_clients WHERE id = ?').bind(connection.clientId).first(),
+    ).not.toBeNull();
+    expect(await hasRevocationMarker(env.CACHE, connection.grantId)).toBe(false);
+    expect((await whoAmI(app, connection.token)).status).toBe(200);
   });
 });

@@ -4,22 +4,24 @@ import { createTestApp, outboxFor, uniqueEmail } from '../helpers/app';
 import { IpBrowser, sessionCookie, sessionCount, userRow } from './support';
 
 describe('POST /signup', () => {
-  it('creates an unverified account, signs the person in and mails a confirmation link', async () => {
+  it('creates an unverified account, mails a confirmation link and signs nobody in', async () => {
     const browser = new IpBrowser(createTestApp());
     const email = uniqueEmail('signup');
-    const res = await browser.signUp(email, 'ten chars!');
+    const res = await browser.submitSignUp(email, 'ten chars!');
     expect(res.status).toBe(303);
-    expect(res.headers.get('location')).toBe('/?notice=welcome');
+    expect(res.headers.get('location')).toBe('/login?notice=check_inbox');
+    expect(sessionCookie(browser)).toBeUndefined();
     const user = await userRow(email);
     expect(user).not.toBeNull();
     expect(user!.email_verified_at).toBeNull();
     expect(user!.password_hash).toMatch(/^pbkdf2-sha256\$100000\$[\w-]{22}\$[\w-]{43}$/);
-    expect(sessionCookie(browser)).toBeDefined();
-    expect(await sessionCount(user!.id)).toBe(1);
     const mail = await outboxFor(email);
     expect(mail).toHaveLength(1);
     expect(mail[0]!.links).toHaveLength(1);
     expect(mail[0]!.links[0]).toMatch(/^http:\/\/localhost\/verify-email\?token=[\w-]{43}$/);
+    expect((await browser.page('/login?notice=check_inbox')).html).toContain('Check your inbox');
+    expect((await browser.signIn(email, 'ten chars!')).status).toBe(303);
+    expect(await sessionCount(user!.id)).toBe(1);
     const home = await browser.page('/');
     expect(home.html).toContain(email);
     expect(home.html).toContain('not verified');
@@ -36,21 +38,39 @@ describe('POST /signup', () => {
     expect(row).toEqual({ email, email_normalized: email });
   });
 
-  it('refuses an email that is already taken, whatever its case, with 409 and no second account', async () => {
+  it('answers a taken email exactly like a new one, creates no second account and mails the owner', async () => {
     const app = createTestApp();
     const email = uniqueEmail('dup');
-    expect((await new IpBrowser(app).signUp(email)).status).toBe(303);
-    for (const variant of [email, email.toUpperCase(), ` ${email} `]) {
+    const answer = async (address: string) => {
       const browser = new IpBrowser(app);
-      const res = await browser.signUp(variant, 'another long password');
-      expect(res.status).toBe(409);
-      expect(sessionCookie(browser)).toBeUndefined();
+      const res = await browser.submitSignUp(address, 'another long password');
+      const headers = [...res.headers].filter(([name]) => name !== 'set-cookie');
+      const cookies = res.headers.getSetCookie().map((c) => c.replace(/=[^;]*/, '=VALUE'));
+      return {
+        status: res.status,
+        headers,
+        cookies,
+        body: await res.text(),
+        session: sessionCookie(browser),
+      };
+    };
+    const fresh = await answer(email);
+    for (const variant of [email, email.toUpperCase(), ` ${email} `]) {
+      expect(await answer(variant)).toEqual(fresh);
     }
+    expect(fresh.session).toBeUndefined();
     const { results } = await env.DB.prepare('SELECT id FROM users WHERE email_normalized = ?')
       .bind(email)
       .all();
     expect(results).toHaveLength(1);
-    expect(await outboxFor(email)).toHaveLength(1);
+    const mail = await outboxFor(email);
+    expect(mail.map((m) => m.subject)).toEqual([
+      'Your Gatehouse account',
+      'Your Gatehouse account',
+      'Your Gatehouse account',
+      'Confirm your email for Gatehouse',
+    ]);
+    expect(mail[0]!.links).toEqual(['http://localhost/login', 'http://localhost/forgot-password']);
   });
 
   it('accepts a password of exactly 10 characters and refuses 9', async () => {

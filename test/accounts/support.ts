@@ -27,10 +27,17 @@ export class IpBrowser extends Browser {
     return super.request(path, { ...init, headers });
   }
 
-  /** Creates an account through the real /signup form (which also signs this browser in). */
-  async signUp(email: string, password = TEST_PASSWORD): Promise<Response> {
+  /** Posts the real /signup form; it never signs anyone in (the answer must not tell who has an account). */
+  async submitSignUp(email: string, password = TEST_PASSWORD): Promise<Response> {
     const { csrf } = await this.page('/signup');
     return this.postForm('/signup', { email, password, csrf_token: csrf });
+  }
+
+  /** Creates an account through the real /signup form, then signs in through /login as a person would. */
+  async signUp(email: string, password = TEST_PASSWORD): Promise<Response> {
+    const res = await this.submitSignUp(email, password);
+    await this.signIn(email, password);
+    return res;
   }
 
   /** Signs out through the real /logout form. */

@@ -16,20 +16,23 @@ export interface Seed {
 export async function seedUser(): Promise<Seed> {
   const user = await createUser({ verified: true });
   const now = Math.floor(Date.now() / 1000);
-  const project = await insertProject(env.DB, user.id, { title: 'Seed project', description: 'd' }, now);
-  const other = await insertProject(env.DB, user.id, { title: 'Other project', description: '' }, now);
+  const seeded = await insertProject(env.DB, user.id, { title: 'Seed project', description: 'd' }, now);
+  const second = await insertProject(env.DB, user.id, { title: 'Other project', description: '' }, now);
+  if ('error' in seeded || 'error' in second) throw new Error('seedUser: projects not created');
+  const { project } = seeded;
+  const other = second.project;
   const taskText = `Seed task ${crypto.randomUUID().slice(0, 8)}`;
   const task = await insertTask(
     env.DB,
     user.id,
-    { projectId: project!.id, text: taskText, notes: '', dueDate: null },
+    { projectId: project.id, text: taskText, notes: '', dueDate: null },
     now,
   );
   if (!('task' in task)) throw new Error('seed task failed');
   return {
     userId: user.id,
-    projectId: project!.id,
-    otherProjectId: other!.id,
+    projectId: project.id,
+    otherProjectId: other.id,
     taskId: task.task.id,
     taskText,
   };

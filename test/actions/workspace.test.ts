@@ -217,6 +217,26 @@ describe('workspace actions', () => {
     expect(await code(run(p, 'createTask', { projectId, text: 'one too many' }))).toBe('limit_reached');
   });
 
+  it('moveTask stops at the per-project task limit like createTask, and still reorders a full project', async () => {
+    const p = await principal();
+    const { projectId } = await projectWithTasks(p, 0);
+    const other = await projectWithTasks(p, 1);
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?3)
+       INSERT INTO tasks (id, user_id, project_id, text, notes, done, position, created_at, updated_at)
+       SELECT 'bulk_' || ?2 || '_' || i, ?1, ?2, 't', '', 0, i, 0, 0 FROM n`,
+    )
+      .bind(p.userId, projectId, LIMITS.tasksPerProject)
+      .run();
+    expect(await code(run(p, 'moveTask', { taskId: other.ids[0], projectId }))).toBe('limit_reached');
+    const count = await env.DB.prepare('SELECT COUNT(*) AS n FROM tasks WHERE project_id = ?')
+      .bind(projectId)
+      .first<{ n: number }>();
+    expect(count).toEqual({ n: LIMITS.tasksPerProject });
+    const reordered = await run(p, 'moveTask', { taskId: `bulk_${projectId}_9`, projectId, index: 0 });
+    expect(reordered).toMatchObject({ task: { id: `bulk_${projectId}_9`, projectId } });
+  });
+
   it('refuses hostile strings: control characters, over-long text, wrong types', async () => {
     const p = await principal();
     const { projectId } = await projectWithTasks(p, 0);

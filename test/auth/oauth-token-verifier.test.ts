@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { VerifiedTokenCache } from '../../src/tokens/verified-cache';
 import { mcpPost, mintAccessToken, revokeGrant, rpc, signedInApp } from '../surfaces/support';
 
 /**
@@ -37,21 +36,43 @@ describe('OAuth access tokens: the verified-signature memo', () => {
   it('does not accept a tampered copy of a remembered token', async () => {
     const { app, token, user } = await signedInApp();
     expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(200);
-    const [header, , signature] = token.split('.');
+    const [header, payload, signature] = token.split('.') as [string, string, string];
     const other = await mintAccessToken(app, { userId: `${user.id}x` });
     const spliced = `${header}.${other.split('.')[1]}.${signature}`;
     expect((await mcpPost(app, spliced, rpc('tools/list'))).status).toBe(401);
-    const flipped = `${token.slice(0, -2)}${token.endsWith('AA') ? 'AB' : 'AA'}`;
+    // The first signature character carries six signature bits (the last one carries padding bits,
+    // which base64url decoding ignores, so changing it can leave the signature intact).
+    const flipped = `${header}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
     expect((await mcpPost(app, flipped, rpc('tools/list'))).status).toBe(401);
   });
 
-  it('keeps a bounded number of entries and drops expired ones', () => {
-    const memo = new VerifiedTokenCache<{ expiresAt: number }>(3);
-    for (let i = 0; i < 5; i++) memo.set(`t${i}`, { expiresAt: 100 });
-    expect(memo.size).toBe(3);
-    expect(memo.get('t0', 50)).toBeUndefined();
-    expect(memo.get('t4', 50)).toEqual({ expiresAt: 100 });
-    expect(memo.get('t4', 100)).toBeUndefined();
-    expect(memo.size).toBe(2);
+  it('refuses a remembered token from the second its exp is reached', async () => {
+    const { app, token } = await signedInApp();
+    expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(200);
+    app.clock.advance(3599);
+    expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(200);
+    app.clock.advance(1);
+    expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(401);
+  });
+});
+
+describe('OAuth access tokens: the "not revoked" memo (src/tokens/revocation.ts)', () => {
+  it('reuses a "not revoked" answer for less than 2 s, and reads the marker again at 2 s', async () => {
+    const { app, token, grantId } = await signedInApp();
+    expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(200);
+    await app.env.CACHE.put(`revoked:grant:${grantId}`, '1', { expirationTtl: 3600 });
+    app.clock.advance(1);
+    expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(200);
+    app.clock.advance(1);
+    expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(401);
+  });
+
+  it('keeps a revocation made in this isolate even when the marker cannot be read back', async () => {
+    const { app, token, grantId } = await signedInApp();
+    expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(200);
+    await revokeGrant(app, grantId);
+    // KV is eventually consistent: this isolate's own revocation must not wait for it.
+    await app.env.CACHE.delete(`revoked:grant:${grantId}`);
+    expect((await mcpPost(app, token, rpc('tools/list'))).status).toBe(401);
   });
 });

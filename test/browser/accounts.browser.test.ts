@@ -19,16 +19,20 @@ afterAll(async () => {
 const email = `browser-${Date.now()}@example.com`;
 const password = 'a long browser password';
 
+/** The newest link to `to` matching `pattern`; account mail is sent after the response, so it polls. */
 async function latestLink(to: string, pattern: RegExp): Promise<string> {
-  const mail = (await (await fetch(`${server.url}/dev/mail.json`)).json()) as {
-    to: string;
-    links: string[];
-  }[];
-  const link = mail
-    .find((m) => m.to === to && m.links.some((l) => pattern.test(l)))
-    ?.links.find((l) => pattern.test(l));
-  if (!link) throw new Error(`no mail for ${to} matching ${pattern}`);
-  return link;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const mail = (await (await fetch(`${server.url}/dev/mail.json`)).json()) as {
+      to: string;
+      links: string[];
+    }[];
+    const link = mail
+      .find((m) => m.to === to && m.links.some((l) => pattern.test(l)))
+      ?.links.find((l) => pattern.test(l));
+    if (link) return link;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no mail for ${to} matching ${pattern}`);
 }
 
 describe('accounts in a real browser', () => {
@@ -42,6 +46,12 @@ describe('accounts in a real browser', () => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Create account' }).click();
+    // Sign-up never signs in (its answer must not tell who has an account): the person signs in next.
+    await page.waitForURL(/\/login\?notice=check_inbox/);
+    expect(await page.textContent('body')).toContain('Check your inbox');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByRole('heading', { name: 'Your account' }).isVisible()).resolves.toBe(true);
     expect(await page.textContent('body')).toContain('not verified');
     await audit(page);

@@ -95,12 +95,21 @@ describe('OAuth consent and settings in a real browser', () => {
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(/notice=welcome/);
-    const mail = (await (await fetch(`${server.url}/dev/mail.json`)).json()) as {
-      to: string;
-      links: string[];
-    }[];
-    await page.goto(mail.find((m) => m.to === email)!.links[0]!);
+    await page.waitForURL(/notice=check_inbox/);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${server.url}/`);
+    // The confirmation mail is sent after the sign-up response, so it may land a moment later.
+    const mailTo = async () => {
+      const outbox = (await (await fetch(`${server.url}/dev/mail.json`)).json()) as {
+        to: string;
+        links: string[];
+      }[];
+      return outbox.find((m) => m.to === email);
+    };
+    await expect.poll(mailTo).toBeDefined();
+    await page.goto((await mailTo())!.links[0]!);
     await page.getByRole('button', { name: 'Confirm email' }).click();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login/);

@@ -2,13 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrowserLike } from './helpers/browser-like';
 import { type DevServer, startDevServer } from './helpers/dev-server';
 
-interface OutboxEntry {
-  to: string;
-  subject: string;
-  text: string;
-  links: string[];
-}
-
 const SESSION = '__Host-gh_session';
 
 describe('accounts against the real `npm run dev`', () => {
@@ -32,13 +25,16 @@ describe('accounts against the real `npm run dev`', () => {
     expect(signupPage.csrf).not.toBe('');
     const signup = await browser.postForm('/signup', { email, password, csrf_token: signupPage.csrf });
     expect(signup.status).toBe(303);
-    expect(signup.headers.get('location')).toBe('/?notice=welcome');
+    expect(signup.headers.get('location')).toBe('/login?notice=check_inbox');
+    expect(browser.cookies.get(SESSION)).toBeUndefined();
+    const firstLogin = await browser.page('/login?notice=check_inbox');
+    expect(firstLogin.html).toContain('Check your inbox');
+    const first = await browser.postForm('/login', { email, password, csrf_token: firstLogin.csrf });
+    expect(first.status).toBe(303);
     expect(browser.cookies.get(SESSION)).toBeDefined();
     expect((await browser.page('/')).html).toContain('not verified');
 
-    const outbox = await browser.get('/dev/mail.json');
-    expect(outbox.status).toBe(200);
-    const mine = ((await outbox.json()) as OutboxEntry[]).filter((m) => m.to === email);
+    const mine = await browser.mailTo(email);
     expect(mine).toHaveLength(1);
     const link = new URL(mine[0]!.links[0]!);
     expect(link.origin).toBe(server.url);

@@ -36,16 +36,19 @@ afterAll(async () => {
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
-/** Without a port, mcp-remote reuses the one of its stored registration, as on a person's machine. */
-function launch(callbackPort?: number) {
+/**
+ * Without a port, mcp-remote reuses the one of its stored registration, as on a person's machine.
+ * `configDir` keeps one run's registration and tokens apart from another's.
+ */
+function launch(callbackPort?: number, extraArgs: string[] = [], configDir = join(home, '.mcp-auth')) {
   const port = callbackPort === undefined ? [] : [String(callbackPort)];
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [mcpRemoteBin, `${server.url}/mcp`, ...port, '--auth-timeout', '90'],
+    args: [mcpRemoteBin, `${server.url}/mcp`, ...port, '--auth-timeout', '90', ...extraArgs],
     env: {
       PATH: process.env.PATH ?? '',
       HOME: home,
-      MCP_REMOTE_CONFIG_DIR: join(home, '.mcp-auth'),
+      MCP_REMOTE_CONFIG_DIR: configDir,
       // It tries to open a browser; make that a no-op, we are the browser.
       BROWSER: 'true',
     },
@@ -127,10 +130,38 @@ describe('mcp-remote as a real stdio client against the real `npm run dev`', () 
       redirect_uris: [`http://localhost:${callbackPort}/oauth/callback`],
       client_name: 'MCP CLI Proxy',
       software_id: expect.any(String),
-      software_version: '0.1.49',
+      software_version: '0.15.1',
       scope: 'mcp',
     });
     expect(registered.client_secret).toBeUndefined();
+  });
+
+  // `--protocol auto` spends one server/discover and stays in the 2025 era unless a 2026-07-28
+  // server answers it (mcp-remote README, "Protocol Eras"); either way the local client is served.
+  it('with --protocol auto: bare URL → OAuth → tools/list and tools/call over stdio', async () => {
+    const callbackPort = await freePort();
+    const { client, transport, stderr } = launch(
+      callbackPort,
+      ['--protocol', 'auto'],
+      join(home, '.mcp-auth-auto'),
+    );
+    const connected = client.connect(transport);
+    connected.catch(() => {});
+    const printed = await waitFor(
+      'the authorization URL',
+      () => /Please authorize this client by visiting:\s*(\S+)/.exec(stderr())?.[1],
+      stderr,
+    );
+    const callback = await approveAuthorization(person, printed);
+    expect(`${callback.origin}${callback.pathname}`).toBe(`http://localhost:${callbackPort}/oauth/callback`);
+    expect((await fetch(callback)).status).toBe(200);
+    await connected;
+    const tools = await client.listTools();
+    expect(tools.tools.map((t) => t.name)).toEqual(expect.arrayContaining(['whoAmI', 'createProject']));
+    const who = await client.callTool({ name: 'whoAmI', arguments: {} });
+    expect(who.isError).not.toBe(true);
+    expect(JSON.stringify(who.content)).toContain(person.email);
+    await client.close();
   });
 
   it('starts again from its stored tokens without asking the person', async () => {

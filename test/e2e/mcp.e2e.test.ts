@@ -126,14 +126,8 @@ describe('an MCP client against the real `npm run dev`', () => {
     expect(url.searchParams.get('scope')).toBe('mcp');
     expect(url.searchParams.get('resource')).toBe(mcpUrl.href);
 
-    const signup = await browser.page('/signup');
     const email = `mcp-e2e-${Date.now().toString(36)}@example.com`;
-    const created = await browser.postForm('/signup', {
-      email,
-      password: 'an end-to-end password',
-      csrf_token: signup.csrf,
-    });
-    expect(created.status).toBe(303);
+    expect((await browser.signUp(email, 'an end-to-end password')).status).toBe(303);
     const code = await approve(browser, url);
     const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider });
     await transport.finishAuth(code);

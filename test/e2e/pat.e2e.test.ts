@@ -20,13 +20,8 @@ beforeAll(async () => {
   browser = new BrowserLike(server.url);
   const email = `pat-e2e-${Date.now()}@example.com`;
   const password = 'a long e2e password';
-  const signup = await browser.page('/signup');
-  expect((await browser.postForm('/signup', { email, password, csrf_token: signup.csrf })).status).toBe(303);
-  const mail = (await (await fetch(`${server.url}/dev/mail.json`)).json()) as {
-    to: string;
-    links: string[];
-  }[];
-  const link = new URL(mail.find((m) => m.to === email)!.links[0]!);
+  expect((await browser.signUp(email, password)).status).toBe(303);
+  const link = new URL((await browser.mailTo(email))[0]!.links[0]!);
   const confirm = await browser.page(link.pathname + link.search);
   await browser.postForm('/verify-email', {
     token: link.searchParams.get('token')!,

@@ -79,6 +79,5 @@ describe('AppError on the OAuth surface', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
     expect(((await res.json()) as { error: string }).error).toBe('temporarily_unavailable');
-    vi.restoreAllMocks();
   });
 });

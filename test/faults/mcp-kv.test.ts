@@ -23,7 +23,6 @@ describe('faults: KV unavailable on /mcp', () => {
     // marker must be read again, and an unreadable marker refuses the token.
     healthy.clock.advance(3);
     await expectUnavailable(await mcpPost(app, token, call), 'api');
-    vi.restoreAllMocks();
   });
 
   it('refuses a personal access token with 503 when its cache cannot be read', async () => {
@@ -34,7 +33,6 @@ describe('faults: KV unavailable on /mcp', () => {
     if (!created.ok) throw new Error('no token');
     const app = createTestApp({ env: { CACHE: unavailableKv() } });
     await expectUnavailable(await mcpPost(app, created.token, call), 'api');
-    vi.restoreAllMocks();
   });
 
   it('answers a JSON-RPC internal error (-32603), never a result or internals, when D1 fails in a tool call', async () => {
@@ -53,6 +51,5 @@ describe('faults: KV unavailable on /mcp', () => {
     const body = JSON.parse(text) as { result?: unknown; error?: { code: number } };
     expect(body.result).toBeUndefined();
     expect(body.error?.code).toBe(-32603);
-    vi.restoreAllMocks();
   });
 });

@@ -22,7 +22,11 @@ export class TestClock implements Clock {
 export interface TestApp {
   clock: TestClock;
   env: Env;
-  /** Calls the app in-process (same isolate, real local D1/KV). */
+  /**
+   * Calls the app in-process (same isolate, real local D1/KV). What the request handed to
+   * `waitUntil` has settled when this resolves, so tests see its effects (mail, cache writes)
+   * without waiting on a clock.
+   */
   fetch(input: string | Request, init?: RequestInit): Promise<Response>;
 }
 
@@ -39,11 +43,16 @@ export function createTestApp(
     env: testEnv,
     async fetch(input, init) {
       const request = typeof input === 'string' ? new Request(new URL(input, ORIGIN), init) : input;
-      return app.fetch(request, testEnv, {
-        waitUntil() {},
+      const deferred: Promise<unknown>[] = [];
+      const res = await app.fetch(request, testEnv, {
+        waitUntil(work: Promise<unknown>) {
+          deferred.push(work);
+        },
         passThroughOnException() {},
         props: {},
       } as unknown as ExecutionContext);
+      await Promise.allSettled(deferred);
+      return res;
     },
   };
 }

@@ -52,7 +52,6 @@ describe('handleError', () => {
       requestId: 'ray-123',
       errorMessage: SECRET_DETAIL,
     });
-    spy.mockRestore();
   });
 
   it('answers an unexpected error on an API with 500 JSON server_error and the request id', async () => {
@@ -65,7 +64,6 @@ describe('handleError', () => {
     expect(body.error.request_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.stringify(body)).not.toContain(SECRET_DETAIL);
     expect(JSON.stringify(body)).not.toContain('stack');
-    vi.restoreAllMocks();
   });
 
   it('answers an unexpected error on an OAuth endpoint with RFC 6749 server_error', async () => {
@@ -76,7 +74,6 @@ describe('handleError', () => {
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.error).toBe('server_error');
     expect(JSON.stringify(body)).not.toContain(SECRET_DETAIL);
-    vi.restoreAllMocks();
   });
 
   it('renders an AppError on an API as { ok: false, error: { code, message, details } }', async () => {
@@ -124,6 +121,5 @@ describe('handleError', () => {
     const html = await res.text();
     expect(html).toContain('Reference:');
     expect(html).not.toMatch(/TypeError|prepare|undefined/);
-    vi.restoreAllMocks();
   });
 });

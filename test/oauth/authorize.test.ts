@@ -384,3 +384,45 @@ describe('remembered consent', () => {
     expect((await browser.get(authorizePath(base))).status).toBe(200);
   });
 });
+
+describe('the consent page says where access goes (RFC 8252 §8.6)', () => {
+  async function consentFor(redirectUri: string, clientName = 'Claude') {
+    const app = createTestApp();
+    const client = await registerClient(app, { client_name: clientName, redirect_uris: [redirectUri] });
+    const { browser } = await signedInBrowser(app);
+    const { challenge } = await pkcePair();
+    const page = await browser.page(
+      authorizePath({
+        response_type: 'code',
+        client_id: client.client_id,
+        redirect_uri: redirectUri,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        state: 's',
+      }),
+    );
+    expect(page.res.status).toBe(200);
+    const destination = /<p class="destination">([\s\S]*?)<\/p>/.exec(page.html)?.[1] ?? '';
+    return destination.replace(/<[^>]+>/g, '');
+  }
+
+  it('shows the full private-use scheme and that an app on this device receives access, not the host', async () => {
+    const said = await consentFor('x-evil://claude.ai/api/mcp/auth_callback');
+    expect(said).toContain('x-evil:');
+    expect(said).toContain('an app on this device');
+    expect(said).not.toContain('claude.ai');
+  });
+
+  it('shows the host for https', async () => {
+    const said = await consentFor('https://claude.ai/api/mcp/auth_callback');
+    expect(said).toContain('claude.ai');
+    expect(said).not.toContain('this device');
+    expect(said).not.toContain('this computer');
+  });
+
+  it('says a program on this computer receives access for a loopback redirect', async () => {
+    const said = await consentFor('http://127.0.0.1:33418/callback');
+    expect(said).toContain('a program on this computer');
+    expect(said).not.toContain('https');
+  });
+});

@@ -258,6 +258,15 @@ describe('pure helpers', () => {
     expect(checkMetadataDocumentUrl('https://8.8.8.8/client.json', false).host).toBe('8.8.8.8');
   });
 
+  it('reads application_type, and takes a wrong one for the default web instead of refusing the client', () => {
+    const read = (value: unknown) =>
+      parseMetadataDocument(DOC_URL, JSON.stringify(document({ application_type: value }))).applicationType;
+    expect(read('native')).toBe('native');
+    expect(read('web')).toBe('web');
+    expect(read(undefined)).toBe('web');
+    for (const wrong of ['mobile', 'NATIVE', 42, null, ['native']]) expect(read(wrong)).toBe('web');
+  });
+
   it('rejects a document whose client_id differs by a single byte', () => {
     expect(() =>
       parseMetadataDocument(DOC_URL, JSON.stringify(document({ client_id: `${DOC_URL}/` }))),

@@ -42,6 +42,17 @@ describe('GET /.well-known/oauth-authorization-server (RFC 8414 §3)', () => {
     expect(typeof m.service_documentation).toBe('string');
   });
 
+  // Claude, Claude Code, opencode and Codex present a metadata document only when BOTH hold;
+  // otherwise they register a new client by DCR on every fresh connection.
+  it('offers client ID metadata documents with none at every discovery address', async () => {
+    const app = createTestApp();
+    for (const path of AS_PATHS) {
+      const m = (await (await app.fetch(path)).json()) as Record<string, unknown>;
+      expect(m.client_id_metadata_document_supported).toBe(true);
+      expect(m.token_endpoint_auth_methods_supported).toContain('none');
+    }
+  });
+
   it('uses PUBLIC_URL as the one issuer when it is configured, whatever the request host', async () => {
     const app = createTestApp({ env: { PUBLIC_URL: 'https://gate.example.com' } });
     const as = (await (await app.fetch('/.well-known/oauth-authorization-server')).json()) as {

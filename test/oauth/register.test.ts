@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/tokens/secrets';
 import { createTestApp } from '../helpers/app';
 import { CLIENT_FIXTURES, HOSTILE_REDIRECT_URIS } from './client-payloads';
-import { register } from './helpers';
+import { authorizePath, pkcePair, register, signedInBrowser } from './helpers';
 
 interface ClientRow {
   id: string;
@@ -178,6 +178,112 @@ describe('POST /oauth2/register (RFC 7591)', () => {
         expect(await res.json()).toMatchObject({ error: 'invalid_client_metadata' });
       });
     }
+  });
+
+  describe('leniency real clients need (issue 11), with redirect URIs kept strict', () => {
+    it('accepts a grant type it does not offer and registers the ones it does (VS Code: device_code)', async () => {
+      const app = createTestApp();
+      const res = await register(app, {
+        client_name: 'Visual Studio Code',
+        redirect_uris: ['http://127.0.0.1:33418/', 'https://vscode.dev/redirect'],
+        grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+        application_type: 'native',
+      });
+      expect(res.status).toBe(201);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body.grant_types).toEqual(['authorization_code', 'refresh_token']);
+      const row = await env.DB.prepare('SELECT grant_types FROM oauth_clients WHERE id = ?')
+        .bind(body.client_id)
+        .first<{ grant_types: string }>();
+      expect(JSON.parse(row!.grant_types)).toEqual(['authorization_code', 'refresh_token']);
+    });
+
+    for (const applicationType of ['native', 'web']) {
+      it(`records application_type ${applicationType} and returns it (RFC 7591 §3.2.1)`, async () => {
+        const app = createTestApp();
+        const res = await register(app, {
+          redirect_uris: ['http://localhost/callback'],
+          token_endpoint_auth_method: 'none',
+          application_type: applicationType,
+        });
+        expect(res.status).toBe(201);
+        const body = (await res.json()) as Record<string, unknown>;
+        expect(body.application_type).toBe(applicationType);
+        const row = await env.DB.prepare('SELECT application_type FROM oauth_clients WHERE id = ?')
+          .bind(body.client_id)
+          .first<{ application_type: string }>();
+        expect(row?.application_type).toBe(applicationType);
+      });
+    }
+
+    it('records and returns web when application_type is absent (OpenID Connect Registration §2)', async () => {
+      const app = createTestApp();
+      const res = await register(app, {
+        redirect_uris: ['http://localhost/callback'],
+        token_endpoint_auth_method: 'none',
+      });
+      expect(res.status).toBe(201);
+      expect(((await res.json()) as Record<string, unknown>).application_type).toBe('web');
+    });
+
+    for (const value of ['mobile', 'NATIVE', '', 42, null, ['native']]) {
+      it(`refuses application_type ${JSON.stringify(value)} with invalid_client_metadata`, async () => {
+        const app = createTestApp();
+        const res = await register(app, {
+          redirect_uris: ['http://localhost/callback'],
+          token_endpoint_auth_method: 'none',
+          application_type: value,
+        });
+        expect(res.status).toBe(400);
+        expect(await res.json()).toMatchObject({ error: 'invalid_client_metadata' });
+      });
+    }
+
+    it('refuses grant types that leave nothing to register, even when one is known', async () => {
+      const app = createTestApp();
+      const res = await register(app, {
+        redirect_uris: ['https://a.example/cb'],
+        token_endpoint_auth_method: 'none',
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ error: 'invalid_client_metadata' });
+    });
+
+    it('lets a portless http://localhost registration (Goose) come back on any port, and only there', async () => {
+      const app = createTestApp();
+      const reg = (await (
+        await register(app, { redirect_uris: ['http://localhost'], token_endpoint_auth_method: 'none' })
+      ).json()) as { client_id: string };
+      const { browser } = await signedInBrowser(app);
+      const { challenge } = await pkcePair();
+      const at = (redirectUri: string) =>
+        browser.get(
+          authorizePath({
+            response_type: 'code',
+            client_id: reg.client_id,
+            redirect_uri: redirectUri,
+            state: 's',
+            code_challenge: challenge,
+            code_challenge_method: 'S256',
+          }),
+        );
+      for (const uri of ['http://localhost:54321', 'http://localhost:54321/', 'http://localhost:8/']) {
+        expect((await at(uri)).status).toBe(200);
+      }
+      for (const uri of [
+        'http://localhost:54321/oauth_callback',
+        'http://127.0.0.1:54321/',
+        'https://localhost:54321/',
+        'http://localhost:54321/?next=evil',
+      ]) {
+        const res = await at(uri);
+        expect(res.status).toBe(400);
+        expect(res.headers.get('location')).toBeNull();
+      }
+    });
   });
 
   it('refuses a body that is not a JSON object with invalid_request', async () => {

@@ -64,9 +64,31 @@ describe('POST /oauth2/token — authorization_code (RFC 6749 §4.1.3)', () => {
     expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(true);
     const grant = await env.DB.prepare('SELECT revoked_at FROM oauth_grants WHERE id = ?')
       .bind(grantId)
-      .first();
-    expect(grant?.revoked_at).not.toBeNull();
+      .first<{ revoked_at: number | null }>();
+    expect(grant).toEqual({ revoked_at: expect.any(Number) });
     expect(await errorOf(await refresh(app, a.client.client_id, first.refresh_token))).toBe('invalid_grant');
+  });
+
+  it("lets no other client end the victim's grant by replaying a spent code", async () => {
+    const app = createTestApp();
+    const a = await authorizedCode(app);
+    const first = (await (await redeem(app, a)).json()) as TokenSet;
+    const attacker = await registerClient(app, { redirect_uris: ['https://attacker.example/cb'] });
+    const replay = await tokenRequest(app, {
+      grant_type: 'authorization_code',
+      code: a.code,
+      code_verifier: 'w'.repeat(43),
+      redirect_uri: 'https://attacker.example/cb',
+      client_id: attacker.client_id,
+    });
+    expect(await errorOf(replay)).toBe('invalid_grant');
+    const grantId = await grantIdOf(a.code);
+    expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(false);
+    const grant = await env.DB.prepare('SELECT revoked_at FROM oauth_grants WHERE id = ?')
+      .bind(grantId)
+      .first<{ revoked_at: number | null }>();
+    expect(grant).toEqual({ revoked_at: null });
+    expect((await refresh(app, a.client.client_id, first.refresh_token)).status).toBe(200);
   });
 
   it('gives exactly one success to 20 parallel redemptions of one code', async () => {
@@ -357,15 +379,43 @@ describe('POST /oauth2/token — refresh_token (RFC 6749 §6, OAuth 2.1 §4.3.1)
     expect(r2.status).toBe(200);
   });
 
-  it('gives a parallel refresh within the grace window a new pair', async () => {
+  it('answers a replay inside the grace window with the same successor, never a new chain (RFC 9700 §4.14.2)', async () => {
+    const app = createTestApp();
+    const { client, tokens, userId } = await issuedTokens(app);
+    const first = await refresh(app, client.client_id, tokens.refresh_token);
+    expect(first.status).toBe(200);
+    const successor = (await first.json()) as TokenSet;
+    app.clock.advance(30);
+    for (let i = 0; i < 5; i++) {
+      const replay = await refresh(app, client.client_id, tokens.refresh_token);
+      expect(replay.status).toBe(200);
+      const again = (await replay.json()) as TokenSet;
+      expect(again.refresh_token).toBe(successor.refresh_token);
+      expect(again.access_token).toBe(successor.access_token);
+      expect(again.scope).toBe(successor.scope);
+      expect(again.expires_in).toBe(successor.expires_in - 30);
+    }
+    // One successor exists, whatever the number of replays: no second chain to outlive the first.
+    const children = await env.DB.prepare(
+      'SELECT COUNT(*) AS n FROM oauth_refresh_tokens WHERE user_id = ? AND parent_hash IS NOT NULL',
+    )
+      .bind(userId)
+      .first<{ n: number }>();
+    expect(children?.n).toBe(1);
+    expect((await refresh(app, client.client_id, successor.refresh_token)).status).toBe(200);
+  });
+
+  it('stores the successor only sealed with the token it replaces, never in the clear', async () => {
     const app = createTestApp();
     const { client, tokens } = await issuedTokens(app);
-    expect((await refresh(app, client.client_id, tokens.refresh_token)).status).toBe(200);
-    app.clock.advance(30);
-    const late = await refresh(app, client.client_id, tokens.refresh_token);
-    expect(late.status).toBe(200);
-    const pair = (await late.json()) as TokenSet;
-    expect((await refresh(app, client.client_id, pair.refresh_token)).status).toBe(200);
+    const successor = (await (await refresh(app, client.client_id, tokens.refresh_token)).json()) as TokenSet;
+    const row = await env.DB.prepare('SELECT * FROM oauth_refresh_tokens WHERE token_hash = ?')
+      .bind(await sha256Hex(tokens.refresh_token))
+      .first<Record<string, unknown>>();
+    expect(typeof row?.successor_sealed).toBe('string');
+    const dump = JSON.stringify(row);
+    expect(dump).not.toContain(successor.refresh_token);
+    expect(dump).not.toContain(successor.access_token.split('.')[1]!);
   });
 
   it('revokes the whole grant when a rotated token is used after the grace window', async () => {
@@ -387,18 +437,17 @@ describe('POST /oauth2/token — refresh_token (RFC 6749 §6, OAuth 2.1 §4.3.1)
     expect(await errorOf(await refresh(app, client.client_id, tokens.refresh_token))).toBe('invalid_grant');
   });
 
-  it('never strands a client refreshing in parallel: every success chains to a valid token', async () => {
+  it('never strands a client refreshing in parallel: every caller gets the one successor', async () => {
     const app = createTestApp();
     const { client, tokens } = await issuedTokens(app);
     const results = await Promise.all(
       Array.from({ length: 10 }, () => refresh(app, client.client_id, tokens.refresh_token)),
     );
-    const successes = results.filter((r) => r.status === 200);
-    expect(successes).toHaveLength(10);
-    const pairs = (await Promise.all(successes.map((r) => r.json()))) as TokenSet[];
-    expect(new Set(pairs.map((p) => p.refresh_token)).size).toBe(10);
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+    const pairs = (await Promise.all(results.map((r) => r.json()))) as TokenSet[];
+    expect(new Set(pairs.map((p) => p.refresh_token)).size).toBe(1);
     app.clock.advance(5);
-    for (const p of pairs) expect((await refresh(app, client.client_id, p.refresh_token)).status).toBe(200);
+    expect((await refresh(app, client.client_id, pairs[0]!.refresh_token)).status).toBe(200);
   });
 
   it('lets scope narrow but never widen', async () => {

@@ -125,7 +125,7 @@ describe('POST /settings/api/tokens/:id/revoke', () => {
     const row = await env.DB.prepare('SELECT revoked_at FROM personal_access_tokens WHERE user_id = ?')
       .bind(user.id)
       .first<{ revoked_at: number | null }>();
-    expect(row?.revoked_at).not.toBeNull();
+    expect(row).toEqual({ revoked_at: expect.any(Number) });
     const log = await env.DB.prepare('SELECT kind, detail FROM audit_events WHERE user_id = ?')
       .bind(user.id)
       .all();

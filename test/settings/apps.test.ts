@@ -4,7 +4,7 @@ import { getConfig } from '../../src/config';
 import { verifyAccessToken } from '../../src/tokens/access-token';
 import { getKeySet } from '../../src/tokens/keys';
 import { hasRevocationMarker } from '../../src/tokens/revocation';
-import { type Browser, createTestApp, type TestApp } from '../helpers/app';
+import { Browser, createTestApp, createUser, type TestApp } from '../helpers/app';
 import {
   hiddenValue,
   issuedTokens,
@@ -298,6 +298,38 @@ describe('/settings/apps — connected apps', () => {
       ).toBe(403);
     }
     expect(await hasRevocationMarker(env.CACHE, grantId)).toBe(false);
+  });
+});
+
+describe('registering an app needs a verified email', () => {
+  it('refuses an unverified account on the page and the JSON API with 403 email_not_verified, storing nothing', async () => {
+    const app = createTestApp();
+    const user = await createUser({ verified: false });
+    const browser = new Browser(app);
+    expect((await browser.signIn(user.email, user.password)).status).toBe(303);
+    const { res, html } = await registerAppViaPage(browser, {
+      name: 'Claude',
+      redirect_uris: 'https://claude.example/cb',
+      kind: 'public',
+    });
+    expect(res.status).toBe(403);
+    expect(html).toContain('Confirm your email address before registering an app.');
+    const { csrf_token } = (await (await browser.get('/api/v1/me/session')).json()) as { csrf_token: string };
+    const json = await browser.request('/api/v1/me/apps', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf_token },
+      body: JSON.stringify({
+        client_name: 'Claude',
+        redirect_uris: ['https://claude.example/cb'],
+        type: 'public',
+      }),
+    });
+    expect(json.status).toBe(403);
+    expect(((await json.json()) as { error: { code: string } }).error.code).toBe('email_not_verified');
+    const rows = await env.DB.prepare('SELECT COUNT(*) AS n FROM oauth_clients WHERE owner_user_id = ?')
+      .bind(user.id)
+      .first<{ n: number }>();
+    expect(rows).toEqual({ n: 0 });
   });
 });
 

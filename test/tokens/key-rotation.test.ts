@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:test';
+import { generateKeyPair, importJWK, base64url as jose64, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type SigningJwk } from '../../src/config';
 import { AccessTokenError, signAccessToken, verifyAccessToken } from '../../src/tokens/access-token';
@@ -12,6 +13,8 @@ async function newKey(kid: string): Promise<SigningJwk> {
   const jwk = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as JsonWebKey;
   return { kty: 'EC', crv: 'P-256', x: jwk.x!, y: jwk.y!, d: jwk.d!, kid, alg: 'ES256' };
 }
+
+const base64urlDecode = (s: string) => jose64.decode(s);
 
 function configWith(keys: SigningJwk[]) {
   return parseConfig({ ...env, SIGNING_KEYS: JSON.stringify({ keys }) });
@@ -50,19 +53,30 @@ describe('signing-key rotation', () => {
     expect(promoted.jwks.keys.every((k) => !('d' in k))).toBe(true);
   });
 
-  it('rejects a token whose kid names a key with another algorithm or no key at all', async () => {
-    const keys = await getKeySet(configWith([await newKey('a')]));
-    const token = await signAccessToken(keys, claims);
-    const [, payload, sig] = token.split('.');
-    const forgedHeader = btoa(JSON.stringify({ alg: 'ES256', kid: 'unknown', typ: 'at+jwt' }))
-      .replace(/=+$/, '')
-      .replace(/\+/g, '-')
-      .replace(/\//g, '_');
-    await expect(
-      verifyAccessToken(keys, `${forgedHeader}.${payload}.${sig}`, expected),
-    ).rejects.toBeInstanceOf(AccessTokenError);
+  it('rejects a correctly signed token whose kid names a key of another algorithm, or no key, with bad_signature', async () => {
+    const a = await newKey('a');
+    const keys = await getKeySet(configWith([a]));
+    const payload = JSON.parse(
+      new TextDecoder().decode(base64urlDecode((await signAccessToken(keys, claims)).split('.')[1]!)),
+    ) as Record<string, unknown>;
+    const sign = (key: CryptoKey | Uint8Array, header: { alg: string; kid: string }) =>
+      new SignJWT(payload).setProtectedHeader({ ...header, typ: 'at+jwt' }).sign(key);
+
+    // Signed by a's own private key, but naming a kid the key set does not hold: no fallback to a.
+    const aPrivate = await importJWK({ ...a }, 'ES256');
+    const noKey = await sign(aPrivate, { alg: 'ES256', kid: 'unknown' });
+    await expect(verifyAccessToken(keys, noKey, expected)).rejects.toMatchObject({ code: 'bad_signature' });
+
+    // A valid EdDSA signature under kid "a", which names an ES256 key: the algorithm must match the key.
+    const ed = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const otherAlg = await sign(ed.privateKey, { alg: 'EdDSA', kid: 'a' });
+    await expect(verifyAccessToken(keys, otherAlg, expected)).rejects.toMatchObject({
+      code: 'bad_signature',
+    });
+
     const noneHeader = btoa(JSON.stringify({ alg: 'none', kid: 'a', typ: 'at+jwt' })).replace(/=+$/, '');
-    await expect(verifyAccessToken(keys, `${noneHeader}.${payload}.`, expected)).rejects.toBeInstanceOf(
+    const body = (await signAccessToken(keys, claims)).split('.')[1];
+    await expect(verifyAccessToken(keys, `${noneHeader}.${body}.`, expected)).rejects.toBeInstanceOf(
       AccessTokenError,
     );
   });

@@ -78,22 +78,29 @@ export async function findProjectWithTaskCount(
   return row ? { project: toProject(row), taskCount: row.task_count } : null;
 }
 
-/** Inserts a project unless the user already has the maximum; null then (one statement, no race). */
+/**
+ * Inserts a project unless the user already has the maximum (one statement, no race). A token can
+ * outlive its account by the revocation bound (KV markers propagate within a minute), so the insert
+ * also requires the account to exist, rather than fail on the foreign key.
+ */
 export async function insertProject(
   db: D1Database,
   userId: string,
   fields: { title: string; description: string },
   now: number,
-): Promise<Project | null> {
+): Promise<{ project: Project } | { error: 'limit_reached' | 'no_account' }> {
   const row = await db
     .prepare(
       `INSERT INTO projects (id, user_id, title, description, created_at, updated_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, ?5 WHERE (SELECT COUNT(*) FROM projects WHERE user_id = ?2) < ?6
+       SELECT ?1, ?2, ?3, ?4, ?5, ?5 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?2)
+         AND (SELECT COUNT(*) FROM projects WHERE user_id = ?2) < ?6
        RETURNING ${COLUMNS}`,
     )
     .bind(newId('prj_'), userId, fields.title, fields.description, now, LIMITS.projectsPerUser)
     .first<ProjectRow>();
-  return row ? toProject(row) : null;
+  if (row) return { project: toProject(row) };
+  const account = await db.prepare('SELECT 1 AS found FROM users WHERE id = ?').bind(userId).first();
+  return { error: account ? 'limit_reached' : 'no_account' };
 }
 
 export async function updateProject(

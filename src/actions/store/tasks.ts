@@ -168,7 +168,8 @@ export async function setTaskDone(
 /**
  * Moves a task into one of the user's projects (possibly its own) at a 0-based index, or last.
  * One batch, so one transaction: make room at the index, then place the task there. When the task
- * or the target project is not the user's, neither statement touches a row.
+ * or the target project is not the user's, or the move would put more than the per-project limit
+ * into the target (as createTask refuses), neither statement touches a row.
  */
 export async function moveTask(
   db: D1Database,
@@ -176,9 +177,11 @@ export async function moveTask(
   id: string,
   target: { projectId: string; index: number | undefined },
   now: number,
-): Promise<Task | null> {
+): Promise<{ task: Task } | { error: 'not_found' | 'limit_reached' }> {
+  const room = `((SELECT project_id FROM tasks WHERE id = ?1) = ?3
+    OR (SELECT COUNT(*) FROM tasks WHERE project_id = ?3) < ${LIMITS.tasksPerProject})`;
   const owned = `EXISTS (SELECT 1 FROM tasks WHERE id = ?1 AND user_id = ?2)
-    AND EXISTS (SELECT 1 FROM projects WHERE id = ?3 AND user_id = ?2)`;
+    AND EXISTS (SELECT 1 FROM projects WHERE id = ?3 AND user_id = ?2) AND ${room}`;
   const atIndex = `(SELECT position FROM tasks WHERE project_id = ?3 AND user_id = ?2 AND id != ?1
     ORDER BY position, id LIMIT 1 OFFSET ?4)`;
   const index = target.index ?? LIMITS.tasksPerProject;
@@ -194,12 +197,21 @@ export async function moveTask(
         `UPDATE tasks SET project_id = ?3, updated_at = ?5, position = COALESCE(${atIndex} - 1,
            (SELECT COALESCE(MAX(position), 0) FROM tasks WHERE project_id = ?3 AND id != ?1) + 1)
          WHERE id = ?1 AND user_id = ?2 AND EXISTS (SELECT 1 FROM projects WHERE id = ?3 AND user_id = ?2)
+           AND ${room}
          RETURNING ${COLUMNS}`,
       )
       .bind(id, userId, target.projectId, index, now),
   ]);
   const row = moved?.results[0];
-  return row ? toTask(row) : null;
+  if (row) return { task: toTask(row) };
+  const found = await db
+    .prepare(
+      `SELECT 1 AS found FROM tasks t, projects p
+       WHERE t.id = ?1 AND t.user_id = ?2 AND p.id = ?3 AND p.user_id = ?2`,
+    )
+    .bind(id, userId, target.projectId)
+    .first();
+  return { error: found ? 'limit_reached' : 'not_found' };
 }
 
 export async function deleteTask(db: D1Database, userId: string, id: string): Promise<boolean> {

@@ -35,7 +35,8 @@ function invalidGrant(): OAuthError {
  * URI, PKCE verifier, expiry — so a forged request cannot burn someone else's code
  * (workers-oauth-provider#225). Spending is ONE conditional UPDATE, so of any number of concurrent
  * redemptions exactly one wins. A code presented again after it was spent is a replay: the request
- * fails and the whole grant is revoked, with every token issued from it (RFC 6749 §10.5).
+ * fails and, when the replaying client is the one the code was issued to, the whole grant is revoked
+ * with every token issued from it (RFC 6749 §10.5).
  */
 export async function redeemAuthorizationCode(
   c: AppContext,
@@ -53,11 +54,16 @@ export async function redeemAuthorizationCode(
     .bind(codeHash)
     .first<CodeRow>();
   if (!row) throw invalidGrant();
-  const revokeOnReplay = () =>
-    revokeGrant(db, c.env.CACHE, row.grant_id, {
+  // Only the client the code was issued to can have leaked it through its own redirect: anyone else
+  // replaying a spent code (another client_id, any redirect URI or verifier) is refused and changes
+  // nothing, or a stranger holding the code could end the victim's grant at will.
+  const revokeOnReplay = async () => {
+    if (row.client_id !== client.clientId) return;
+    await revokeGrant(db, c.env.CACHE, row.grant_id, {
       now,
       accessTokenTtlSeconds: c.var.config.accessTokenTtlSeconds,
     });
+  };
   if (row.consumed_at !== null) {
     await revokeOnReplay();
     throw invalidGrant();
@@ -84,7 +90,7 @@ export async function redeemAuthorizationCode(
       accessScope: row.scope,
       parentHash: null,
     },
-    {
+    async () => ({
       statement: db
         .prepare(
           `UPDATE oauth_authorization_codes SET consumed_at = ?, redeemed_by = ?
@@ -96,7 +102,7 @@ export async function redeemAuthorizationCode(
         sql: 'EXISTS (SELECT 1 FROM oauth_authorization_codes WHERE code_hash = ? AND redeemed_by = ?)',
         args: [codeHash, nonce],
       },
-    },
+    }),
   );
   if (issued.outcome === 'not_spent') {
     // Another request spent it between our read and this write: that is a replay too.

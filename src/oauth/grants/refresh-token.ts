@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../http/context';
 import { nowSeconds } from '../../http/context';
 import { OAuthError } from '../../http/errors';
+import { openWith, sealWith } from '../../tokens/sealed-successor';
 import { newSecret, sha256Hex } from '../../tokens/secrets';
 import type { OAuthClient } from '../clients';
 import { revokeGrant } from '../grant-store';
@@ -22,6 +23,7 @@ interface RefreshRow {
   expires_at: number;
   rotated_at: number | null;
   revoked_at: number | null;
+  successor_sealed: string | null;
   grant_revoked_at: number | null;
 }
 
@@ -43,15 +45,26 @@ export function narrowScope(granted: string, requested: string | undefined): str
   return canonicalScope(asked);
 }
 
+/** What a rotation seals for its grace window: the exact response it gave. */
+interface Successor {
+  access_token: string;
+  refresh_token: string;
+  scope: string;
+  /** When the access token expires (seconds), so a replay's `expires_in` is what is left of it. */
+  expires_at: number;
+}
+
 /**
  * Rotates a refresh token (OAuth 2.1 §4.3.1: public clients' refresh tokens MUST rotate).
  *
- * Marking the token used and storing its successor is ONE guarded batch. Clients such as Claude
- * refresh in parallel, from several machines (fastmcp#4264), so a token already rotated less than
- * `refreshGraceSeconds` ago
- * still yields a fresh pair, chained to the same parent: every parallel caller ends up holding a
- * valid token and none is stranded. A token used again after the grace window is treated as stolen
- * (RFC 9700 §4.14.2): the whole grant is revoked, with every token in its chain.
+ * Marking the token used and storing its successor is ONE guarded batch, so of parallel claims exactly
+ * one wins. Clients such as Claude refresh in parallel, from several machines (fastmcp#4264), so a
+ * token rotated less than `refreshGraceSeconds` ago is answered with the SAME successor, never a new
+ * one: every parallel caller ends up holding the one live token, and a replayed token cannot fork the
+ * chain into copies that outlive the real client's rotation (RFC 9700 §4.14.2). Only hashes of refresh
+ * tokens are stored, so the rotation seals its response with a key derived from the token it replaces
+ * (`successor_sealed`): only a holder of that token can open it. A token used again after the grace
+ * window is treated as stolen: the whole grant is revoked, with every token in its chain.
  */
 export async function rotateRefreshToken(
   c: AppContext,
@@ -64,7 +77,7 @@ export async function rotateRefreshToken(
   const row = await db
     .prepare(
       `SELECT r.grant_id, r.client_id, r.user_id, r.scope, r.expires_at, r.rotated_at, r.revoked_at,
-              g.revoked_at AS grant_revoked_at
+              r.successor_sealed, g.revoked_at AS grant_revoked_at
        FROM oauth_refresh_tokens r JOIN oauth_grants g ON g.id = r.grant_id
        WHERE r.token_hash = ?`,
     )
@@ -74,41 +87,56 @@ export async function rotateRefreshToken(
   if (row.revoked_at !== null || row.grant_revoked_at !== null || row.expires_at <= now) throw invalidGrant();
   const accessScope = narrowScope(row.scope, input.scope);
 
-  const issueInput = {
-    grantId: row.grant_id,
-    userId: row.user_id,
-    clientId: row.client_id,
-    grantedScope: row.scope,
-    accessScope,
-    parentHash: tokenHash,
-  };
-
   let rotatedAt = row.rotated_at;
+  let sealed = row.successor_sealed;
   if (rotatedAt === null) {
     // The usual case: claim the token and store its successor in ONE guarded batch, so of parallel
     // claims exactly one wins, and a fault between the two steps rolls both back.
     const nonce = newSecret();
-    const claimed = await issueTokens(c, issueInput, {
-      statement: db
-        .prepare(
-          `UPDATE oauth_refresh_tokens SET rotated_at = ?, rotated_by = ?
-           WHERE token_hash = ? AND rotated_at IS NULL AND revoked_at IS NULL`,
-        )
-        .bind(now, nonce, tokenHash),
-      guard: {
-        sql: 'EXISTS (SELECT 1 FROM oauth_refresh_tokens WHERE token_hash = ? AND rotated_by = ?)',
-        args: [tokenHash, nonce],
+    const claimed = await issueTokens(
+      c,
+      {
+        grantId: row.grant_id,
+        userId: row.user_id,
+        clientId: row.client_id,
+        grantedScope: row.scope,
+        accessScope,
+        parentHash: tokenHash,
       },
-    });
+      async (tokens) => {
+        const successor: Successor = {
+          access_token: tokens.access_token,
+          refresh_token: tokens.refresh_token,
+          scope: tokens.scope,
+          expires_at: now + tokens.expires_in,
+        };
+        return {
+          statement: db
+            .prepare(
+              `UPDATE oauth_refresh_tokens SET rotated_at = ?, rotated_by = ?, successor_sealed = ?
+               WHERE token_hash = ? AND rotated_at IS NULL AND revoked_at IS NULL`,
+            )
+            .bind(now, nonce, await sealWith(input.refresh_token, JSON.stringify(successor)), tokenHash),
+          guard: {
+            sql: 'EXISTS (SELECT 1 FROM oauth_refresh_tokens WHERE token_hash = ? AND rotated_by = ?)',
+            args: [tokenHash, nonce],
+          },
+        };
+      },
+    );
     if (claimed.outcome === 'issued') return claimed.tokens;
     if (claimed.outcome === 'grant_revoked') throw invalidGrant();
-    // A parallel request rotated it first; read when, and fall through to the grace rule.
+    // A parallel request rotated it first; read when and to what, and fall through to the grace rule.
     const latest = await db
-      .prepare('SELECT rotated_at, revoked_at FROM oauth_refresh_tokens WHERE token_hash = ?')
+      .prepare(
+        `SELECT r.rotated_at, r.successor_sealed FROM oauth_refresh_tokens r JOIN oauth_grants g ON g.id = r.grant_id
+         WHERE r.token_hash = ? AND r.revoked_at IS NULL AND g.revoked_at IS NULL`,
+      )
       .bind(tokenHash)
-      .first<{ rotated_at: number | null; revoked_at: number | null }>();
-    if (!latest || latest.revoked_at !== null || latest.rotated_at === null) throw invalidGrant();
+      .first<{ rotated_at: number | null; successor_sealed: string | null }>();
+    if (!latest || latest.rotated_at === null) throw invalidGrant();
     rotatedAt = latest.rotated_at;
+    sealed = latest.successor_sealed;
   }
   if (now - rotatedAt > c.var.config.refreshGraceSeconds) {
     await revokeGrant(db, c.env.CACHE, row.grant_id, {
@@ -117,7 +145,16 @@ export async function rotateRefreshToken(
     });
     throw invalidGrant();
   }
-  const issued = await issueTokens(c, issueInput);
-  if (issued.outcome !== 'issued') throw invalidGrant();
-  return issued.tokens;
+  // Inside the grace window: the same successor again, or nothing (a row rotated before successors
+  // were sealed has none to give, and is refused without revoking).
+  const opened = sealed === null ? null : await openWith(input.refresh_token, sealed);
+  if (opened === null) throw invalidGrant();
+  const successor = JSON.parse(opened) as Successor;
+  return {
+    access_token: successor.access_token,
+    token_type: 'Bearer',
+    expires_in: Math.max(0, successor.expires_at - now),
+    refresh_token: successor.refresh_token,
+    scope: successor.scope,
+  };
 }

@@ -72,19 +72,20 @@ export async function confirmBeforeRunning(
   mcpReq: ServerContext['mcpReq'],
   scope: ConfirmScope,
 ): Promise<ConfirmOutcome> {
-  if (!declaresFormElicitation(mcpReq.envelope)) return { kind: 'proceed' };
-  const confirmation = await action.confirmation(scope.principal, args, scope.ctx);
-  if (!confirmation) return { kind: 'proceed' };
-
+  if (!declaresFormElicitation(mcpReq.envelope) || !action.hasConfirmation) return { kind: 'proceed' };
   const binding: RequestBinding = {
     principal: principalKey(scope.principal),
     method: 'tools/call',
     name: action.name,
     params: args,
   };
+  // The state is checked before anything else, so a forged or replayed one learns nothing of our data.
   const state = mcpReq.requestState();
-  if (state !== undefined) {
-    const payload = await openState(state, binding, scope);
+  const payload = state === undefined ? undefined : await openState(state, binding, scope);
+  const confirmation = await action.confirmation(scope.principal, args, scope.ctx);
+  if (!confirmation) return { kind: 'proceed' };
+
+  if (payload) {
     const answer = inputResponse(mcpReq.inputResponses, CONFIRM_KEY);
     if (answer.kind === 'elicit' && answer.action !== 'accept') return declined(action);
     if (answer.kind === 'elicit') {

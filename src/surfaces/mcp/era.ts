@@ -2,6 +2,7 @@ import {
   CLIENT_INFO_META_KEY,
   classifyInboundRequest,
   PROTOCOL_VERSION_META_KEY,
+  SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/server';
 import { log } from '../../http/log';
 
@@ -128,20 +129,20 @@ export function decideEra(request: Request, body: unknown): EraDecision {
 
   if (outcome.kind === 'reject' && outcome.cell === 'header-body-version-mismatch') {
     const claim = metaOf(body)?.[PROTOCOL_VERSION_META_KEY];
-    if (
-      typeof claim === 'string' &&
-      isModernVersion(claim) &&
-      versionHeader &&
-      !isModernVersion(versionHeader)
-    ) {
+    const legacyHeader = versionHeader !== undefined && SUPPORTED_PROTOCOL_VERSIONS.includes(versionHeader);
+    if (typeof claim === 'string' && isModernVersion(claim) && legacyHeader) {
       // (a) claude-code#93290: Claude's connectors send a 2026-07-28 body under a 2025-11-25 header.
+      // Only a 2025 revision we serve is excused; any other header value stays a mismatch.
       deviation('modern-body-legacy-header', request, body, { header: versionHeader, body: claim });
       headers.set('mcp-protocol-version', claim);
       outcome = classify();
     }
   } else if (
     outcome.kind === 'reject' &&
-    (outcome.cell === 'modern-header-without-claim' || outcome.cell === 'initialize-with-modern-header')
+    (outcome.cell === 'modern-header-without-claim' || outcome.cell === 'initialize-with-modern-header') &&
+    // server/discover exists only in the modern era: without its envelope it is a broken modern
+    // request (the SDK's 400 -32602), not a legacy one.
+    !(isRecord(body) && body.method === 'server/discover')
   ) {
     // (b) SparkyFitness#2155: after negotiating 2025-11-25, Claude sends a modern header on legacy requests.
     deviation('legacy-body-modern-header', request, body, { header: versionHeader ?? null });

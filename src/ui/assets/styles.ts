@@ -72,6 +72,10 @@ th, td { text-align: left; padding: .5rem .75rem; border-bottom: 1px solid var(-
 .scopes li { margin: .25rem 0; }
 .actions { display: flex; gap: .75rem; flex-wrap: wrap; margin-top: 1rem; }
 form.decision { margin: 1.5rem 0 .5rem; }
+.providers { display: flex; flex-direction: column; gap: .5rem; margin: 1.25rem 0; }
+.providers-heading { font-size: 1rem; margin: 0; color: var(--muted); font-weight: 600; }
+.providers form { margin: 0; }
+.providers button { width: 100%; }
 form.decision .actions { margin-top: 0; }
 @media (max-width: 40rem) {
   table { display: block; overflow-x: auto; max-width: 100%; }

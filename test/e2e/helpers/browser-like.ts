@@ -44,6 +44,37 @@ export class BrowserLike {
     const html = await res.text();
     return { status: res.status, html, csrf: hiddenField(html, 'csrf_token') ?? '' };
   }
+
+  /**
+   * Signs up through /signup, which never signs anyone in (its answer must not tell whether the
+   * address had an account), then signs in through /login as the person would next.
+   */
+  async signUp(email: string, password: string): Promise<Response> {
+    const signup = await this.page('/signup');
+    const res = await this.postForm('/signup', { email, password, csrf_token: signup.csrf });
+    const login = await this.page('/login');
+    const signedIn = await this.postForm('/login', { email, password, csrf_token: login.csrf });
+    if (signedIn.status !== 303) throw new Error(`sign-in after sign-up answered ${signedIn.status}`);
+    return res;
+  }
+
+  /**
+   * The dev outbox's messages to `to`, once there is at least one: account mail is sent after the
+   * response (ctx.waitUntil), so it lands a moment after the page that caused it.
+   */
+  async mailTo(to: string): Promise<{ to: string; subject: string; links: string[] }[]> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const outbox = (await (await this.get('/dev/mail.json')).json()) as {
+        to: string;
+        subject: string;
+        links: string[];
+      }[];
+      const mine = outbox.filter((m) => m.to === to);
+      if (mine.length > 0) return mine;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`no mail to ${to} in the dev outbox`);
+  }
 }
 
 export function hiddenField(html: string, name: string): string | undefined {

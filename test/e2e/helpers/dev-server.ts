@@ -27,6 +27,8 @@ export async function freePort(): Promise<number> {
 }
 
 const running = new Set<ChildProcess>();
+/** Servers now up, for showing their output when a test fails (test/e2e/helpers/setup.ts). */
+export const liveServers = new Set<DevServer>();
 function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
   if (child.pid === undefined) return;
   try {
@@ -45,14 +47,28 @@ process.on('exit', () => {
  * children together.
  */
 export async function startDevServer(
-  options: { vars?: Record<string, string>; timeoutMs?: number } = {},
+  options: {
+    vars?: Record<string, string>;
+    timeoutMs?: number;
+    /** More arguments after `--` (they override the script's defaults). */
+    args?: string[];
+    /** The port to wait on (given to the script as GATEHOUSE_PORT unless `env` says otherwise). */
+    port?: number;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<DevServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const persist = mkdtempSync(join(tmpdir(), 'gatehouse-e2e-'));
   const varArgs = Object.entries(options.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-  const child = spawn('npm', ['run', 'dev', '--', ...varArgs], {
+  const child = spawn('npm', ['run', 'dev', '--', ...varArgs, ...(options.args ?? [])], {
     cwd: new URL('../../..', import.meta.url).pathname,
-    env: { ...process.env, GATEHOUSE_PORT: String(port), GATEHOUSE_PERSIST_DIR: persist, CI: 'true' },
+    env: {
+      ...process.env,
+      GATEHOUSE_PORT: String(port),
+      GATEHOUSE_PERSIST_DIR: persist,
+      CI: 'true',
+      ...options.env,
+    },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -80,11 +96,12 @@ export async function startDevServer(
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return {
+  const server: DevServer = {
     url,
     port,
     output: () => out,
     async stop() {
+      liveServers.delete(server);
       killGroup(child, 'SIGTERM');
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       const grace = new Promise<void>((r) => setTimeout(r, 3000));
@@ -94,4 +111,6 @@ export async function startDevServer(
       rmSync(persist, { recursive: true, force: true });
     },
   };
+  liveServers.add(server);
+  return server;
 }

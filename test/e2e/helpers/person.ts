@@ -8,11 +8,6 @@ export interface Person {
   password: string;
 }
 
-interface OutboxEntry {
-  to: string;
-  links: string[];
-}
-
 /**
  * Signs up through the pages, confirms the address with the link from the dev outbox, and signs
  * out again, so that a later authorization has to go through /login like a returning person.
@@ -21,11 +16,9 @@ export async function createPerson(base: string, label: string): Promise<Person>
   const browser = new BrowserLike(base);
   const email = `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
   const password = `a long ${label} password`;
-  const signup = await browser.page('/signup');
-  expect((await browser.postForm('/signup', { email, password, csrf_token: signup.csrf })).status).toBe(303);
+  expect((await browser.signUp(email, password)).status).toBe(303);
 
-  const outbox = (await (await browser.get('/dev/mail.json')).json()) as OutboxEntry[];
-  const link = new URL(outbox.find((m) => m.to === email)!.links[0]!);
+  const link = new URL((await browser.mailTo(email))[0]!.links[0]!);
   const confirm = await browser.page(link.pathname + link.search);
   const confirmed = await browser.postForm('/verify-email', {
     token: link.searchParams.get('token')!,

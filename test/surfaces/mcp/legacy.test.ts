@@ -286,3 +286,33 @@ describe('/mcp: methods, Origin and CORS', () => {
     expect(refused.status).toBe(403);
   });
 });
+
+describe('POST /mcp (2025 era): malformed params answer -32602 with a short message', () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ['tools/call', { name: 'createProject', arguments: ['title', 'x'] }],
+    ['tools/call', { name: 'createProject', arguments: null }],
+    ['tools/call', { arguments: {} }],
+    ['resources/read', { uri: 42 }],
+    ['resources/read', {}],
+  ];
+  for (const [method, params] of cases) {
+    it(`answers ${method} ${JSON.stringify(params)} with -32602 and one sentence`, async () => {
+      const { app, token } = await signedInApp('mcp');
+      const res = await mcpPost(app, token, rpc(method, params));
+      expect(res.status).toBe(200);
+      const { error } = await json(res);
+      expect(error?.code).toBe(-32602);
+      expect(error?.message).toMatch(/^Invalid params: [^\n]{1,80}$/);
+      expect(error?.message).not.toMatch(/expected|received|invalid_type|\[/);
+    });
+  }
+
+  it('frames the error as an SSE event for a client that accepts only event streams', async () => {
+    const { app, token } = await signedInApp('mcp');
+    const res = await mcpPost(app, token, rpc('resources/read', { uri: 42 }), {
+      accept: 'text/event-stream',
+    });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await res.text()).toMatch(/^event: message\ndata: \{.*"code":-32602/);
+  });
+});
