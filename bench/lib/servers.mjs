@@ -42,7 +42,7 @@ process.on('exit', () => {
 /**
  * Spawns `command args` detached (own process group) with a fresh persist folder and waits until
  * GET `readyPath` answers with any HTTP status. `args(port, persist, inspectorPort)` builds the
- * argument list once the ports are known.
+ * argument list once the ports are known; `env` may be an object or `(port) => object`.
  */
 export async function startServer({
   name,
@@ -63,7 +63,8 @@ export async function startServer({
       WRANGLER_SEND_METRICS: 'false',
       NO_UPDATE_NOTIFIER: '1',
       CI: 'true',
-      ...env,
+      // A server that cannot be told its port by argument reads it from its environment.
+      ...(typeof env === 'function' ? env(port) : env),
     },
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,12 +1,11 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app';
 import { getConfig } from '../../src/config';
-import type { Env } from '../../src/env';
 import { signAccessToken } from '../../src/tokens/access-token';
 import { getKeySet } from '../../src/tokens/keys';
 import { createPersonalAccessToken } from '../../src/tokens/pat-store';
 import { createUser, ORIGIN } from '../helpers/app';
+import { instrumentedApp } from '../helpers/storage-counts';
 
 /**
  * Storage operations per authenticated /mcp request, counted by wrapping the real local D1 and KV
@@ -15,55 +14,6 @@ import { createUser, ORIGIN } from '../helpers/app';
  * one KV read. What a tool itself reads (whoAmI reads the account row) is the tool's work, not the
  * hot path's, and is asserted to be exactly that.
  */
-interface Counts {
-  d1: string[];
-  kvReads: string[];
-  kvWrites: string[];
-}
-
-const KV_READS = new Set(['get', 'getWithMetadata', 'list']);
-
-function counting<T extends object>(target: T, onCall: (method: string, args: unknown[]) => void): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      const value = Reflect.get(t, prop, t);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        onCall(String(prop), args);
-        return (value as (...a: unknown[]) => unknown).apply(t, args);
-      };
-    },
-  });
-}
-
-/** The real app over counting bindings; `settle()` awaits what handlers deferred with waitUntil. */
-function instrumentedApp() {
-  const counts: Counts = { d1: [], kvReads: [], kvWrites: [] };
-  const DB = counting(env.DB, (m, args) => counts.d1.push(m === 'prepare' ? String(args[0]) : m));
-  const CACHE = counting(env.CACHE, (m) => (KV_READS.has(m) ? counts.kvReads : counts.kvWrites).push(m));
-  const testEnv = { ...env, DB, CACHE } as Env;
-  const app = createApp({ clock: { now: () => Date.now() }, fetch: (i, init) => fetch(i, init) });
-  const deferred: Promise<unknown>[] = [];
-  const ctx = {
-    waitUntil: (p: Promise<unknown>) => deferred.push(p),
-    passThroughOnException() {},
-    props: {},
-  } as unknown as ExecutionContext;
-  return {
-    counts,
-    fetch: (path: string, init: RequestInit) =>
-      app.fetch(new Request(new URL(path, ORIGIN), init), testEnv, ctx),
-    async settle() {
-      while (deferred.length > 0) await Promise.allSettled(deferred.splice(0));
-    },
-    reset() {
-      counts.d1.length = 0;
-      counts.kvReads.length = 0;
-      counts.kvWrites.length = 0;
-    },
-  };
-}
-
 const MCP_HEADERS = {
   'content-type': 'application/json',
   accept: 'application/json, text/event-stream',
