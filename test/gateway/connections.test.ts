@@ -49,7 +49,7 @@ function pair(auth: Record<string, unknown> = { type: 'oauth' }, upstreamEnv: Pa
     env: {
       UPSTREAM_ALLOW_HTTP_LOOPBACK: 'true',
       GATEHOUSE_UPSTREAMS: JSON.stringify([
-        { id: 'work', name: 'Work', url: UPSTREAM_MCP, prefix: 'work', auth },
+        { id: 'team', name: 'Team', url: UPSTREAM_MCP, prefix: 'team', auth },
       ]),
     },
   });
@@ -78,9 +78,9 @@ async function clientEnv(p: Pair): Promise<OAuthClientEnv> {
 
 /** Starts connecting on the gateway, approves at the upstream, and returns the callback path. */
 async function authorizeAtUpstream(person: Browser, upstreamPerson: Browser): Promise<string> {
-  const page = await person.page('/settings/connections/work');
+  const page = await person.page('/settings/connections/team');
   expect(page.res.status).toBe(200);
-  const start = await person.postForm('/settings/connections/work/connect', {
+  const start = await person.postForm('/settings/connections/team/connect', {
     csrf_token: page.csrf,
     return_to: '/',
   });
@@ -127,8 +127,8 @@ describe('connecting an oauth upstream (Gatehouse as an OAuth client)', () => {
     expect(p.seen).toContain(`GET ${ORIGIN}/gateway/client-metadata.json`);
     const done = await browser.get(callback);
     expect(done.status).toBe(303);
-    expect(done.headers.get('location')).toBe('/settings/connections/work?notice=connected');
-    const connection = await findConnection(env.DB, userId, 'work');
+    expect(done.headers.get('location')).toBe('/settings/connections/team?notice=connected');
+    const connection = await findConnection(env.DB, userId, 'team');
     expect(connection).toMatchObject({ kind: 'oauth', status: 'connected', version: 1 });
     // Sealed at rest: no token in the row.
     expect(connection!.credential).toMatch(/^v1\./);
@@ -158,7 +158,7 @@ describe('connecting an oauth upstream (Gatehouse as an OAuth client)', () => {
     const replay = await first.get(callback);
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain('expired or was already used');
-    expect(await findConnection(env.DB, user.id, 'work')).toBeNull();
+    expect(await findConnection(env.DB, user.id, 'team')).toBeNull();
   });
 
   it('refuses a callback whose iss names another issuer (RFC 9207)', async () => {
@@ -169,7 +169,7 @@ describe('connecting an oauth upstream (Gatehouse as an OAuth client)', () => {
     callback.searchParams.set('iss', 'http://127.0.0.1:9999');
     const res = await browser.get(callback.pathname + callback.search);
     expect(res.status).toBe(400);
-    expect(await findConnection(env.DB, userId, 'work')).toBeNull();
+    expect(await findConnection(env.DB, userId, 'team')).toBeNull();
   });
 
   it('refreshes once before expiry even under parallel calls, and keeps working', async () => {
@@ -187,7 +187,7 @@ describe('connecting an oauth upstream (Gatehouse as an OAuth client)', () => {
     const refreshes = p.seen.filter((s) => s.endsWith('/oauth2/token')).length - before;
     expect(refreshes).toBe(1);
     expect(results.every((r) => r.ok)).toBe(true);
-    const connection = await findConnection(env.DB, userId, 'work');
+    const connection = await findConnection(env.DB, userId, 'team');
     expect(connection?.version).toBe(2);
     // Past the old token's life, the refreshed credential still reaches the upstream.
     p.clock.advance(60);
@@ -209,7 +209,7 @@ describe('connecting an oauth upstream (Gatehouse as an OAuth client)', () => {
     p.clock.advance(3600);
     const access = await upstreamAccess(await clientEnv(p), getConfig(p.gateway.env).upstreams[0]!, userId);
     expect(access).toEqual({ ok: false, failure: 'needs_reconnect' });
-    expect((await findConnection(env.DB, userId, 'work'))?.status).toBe('needs_reconnect');
+    expect((await findConnection(env.DB, userId, 'team'))?.status).toBe('needs_reconnect');
     expect((await browser.page('/settings/connections')).html).toContain('Needs reconnecting');
   });
 
@@ -221,10 +221,10 @@ describe('connecting an oauth upstream (Gatehouse as an OAuth client)', () => {
     const access = await upstreamAccess(await clientEnv(p), getConfig(p.gateway.env).upstreams[0]!, userId);
     if (!access.ok) throw new Error('not connected');
     const page = await browser.page('/settings/connections');
-    const res = await browser.postForm('/settings/connections/work/disconnect', { csrf_token: page.csrf });
+    const res = await browser.postForm('/settings/connections/team/disconnect', { csrf_token: page.csrf });
     expect(res.status).toBe(303);
     expect(p.seen).toContain(`POST ${UPSTREAM_ORIGIN}/oauth2/revoke`);
-    expect(await findConnection(env.DB, userId, 'work')).toBeNull();
+    expect(await findConnection(env.DB, userId, 'team')).toBeNull();
     // The grant is over at the upstream, so even the access token it issued stops working there.
     expect((await mcpToolsList(p, access.headers)).status).toBe(401);
   });
@@ -234,8 +234,8 @@ describe('connecting an oauth upstream (Gatehouse as an OAuth client)', () => {
     const p = pair({ type: 'oauth', registration: 'dynamic' });
     const { browser, userId } = await signedIn(p.gateway);
     const { browser: atUpstream } = await signedIn(p.upstream);
-    const page = await browser.page('/settings/connections/work');
-    const start = await browser.postForm('/settings/connections/work/connect', { csrf_token: page.csrf });
+    const page = await browser.page('/settings/connections/team');
+    const start = await browser.postForm('/settings/connections/team/connect', { csrf_token: page.csrf });
     expect(start.status).toBe(303);
     expect(p.seen).toContain(`POST ${UPSTREAM_ORIGIN}/oauth2/register`);
     const clientId = new URL(start.headers.get('location')!).searchParams.get('client_id');
@@ -243,7 +243,7 @@ describe('connecting an oauth upstream (Gatehouse as an OAuth client)', () => {
     const reg = await env.DB.prepare(
       'SELECT client_id FROM upstream_clients WHERE upstream_id = ? AND issuer = ?',
     )
-      .bind('work', UPSTREAM_ORIGIN)
+      .bind('team', UPSTREAM_ORIGIN)
       .first<{ client_id: string }>();
     expect(reg?.client_id).toBe(clientId);
     // The registered client completes the flow, and a second person reuses the registration.
@@ -257,10 +257,10 @@ describe('connecting an oauth upstream (Gatehouse as an OAuth client)', () => {
     });
     const callback = new URL(decided.headers.get('location')!);
     expect((await browser.get(callback.pathname + callback.search)).status).toBe(303);
-    expect(await findConnection(env.DB, userId, 'work')).toMatchObject({ status: 'connected' });
+    expect(await findConnection(env.DB, userId, 'team')).toMatchObject({ status: 'connected' });
     const { browser: second } = await signedIn(p.gateway);
-    const page2 = await second.page('/settings/connections/work');
-    const start2 = await second.postForm('/settings/connections/work/connect', { csrf_token: page2.csrf });
+    const page2 = await second.page('/settings/connections/team');
+    const start2 = await second.postForm('/settings/connections/team/connect', { csrf_token: page2.csrf });
     expect(new URL(start2.headers.get('location')!).searchParams.get('client_id')).toBe(clientId);
     expect(p.seen.filter((s) => s.endsWith('/oauth2/register'))).toHaveLength(1);
   });
@@ -274,19 +274,19 @@ describe('connecting an oauth upstream (Gatehouse as an OAuth client)', () => {
       const { browser, userId } = await signedIn(p.gateway);
       const { browser: atUpstream } = await signedIn(p.upstream);
       await browser.get(await authorizeAtUpstream(browser, atUpstream));
-      expect(await findConnection(env.DB, userId, 'work')).not.toBeNull();
+      expect(await findConnection(env.DB, userId, 'team')).not.toBeNull();
       const page = await browser.page('/settings/account');
       const res = await browser.postForm(path, { csrf_token: page.csrf, ...fields });
       expect(res.status).toBe(303);
       expect(p.seen).toContain(`POST ${UPSTREAM_ORIGIN}/oauth2/revoke`);
-      expect(await findConnection(env.DB, userId, 'work')).toBeNull();
+      expect(await findConnection(env.DB, userId, 'team')).toBeNull();
     }
   });
 
   it('refuses a connect without the CSRF token, and an unknown server with 404', async () => {
     const p = pair();
     const { browser } = await signedIn(p.gateway);
-    expect((await browser.postForm('/settings/connections/work/connect', {})).status).toBe(403);
+    expect((await browser.postForm('/settings/connections/team/connect', {})).status).toBe(403);
     expect((await browser.get('/settings/connections/nope')).status).toBe(404);
   });
 });
@@ -295,19 +295,19 @@ describe('connecting an api_key_per_user upstream', () => {
   it('stores the pasted key sealed and sends it in the configured header', async () => {
     const p = pair({ type: 'api_key_per_user', header: 'X-Api-Key' });
     const { browser, userId } = await signedIn(p.gateway);
-    const page = await browser.page('/settings/connections/work');
-    expect(page.html).toContain('Your API key for Work');
-    const short = await browser.postForm('/settings/connections/work/connect', {
+    const page = await browser.page('/settings/connections/team');
+    expect(page.html).toContain('Your API key for Team');
+    const short = await browser.postForm('/settings/connections/team/connect', {
       csrf_token: page.csrf,
       api_key: 'x',
     });
     expect(short.status).toBe(400);
-    const res = await browser.postForm('/settings/connections/work/connect', {
+    const res = await browser.postForm('/settings/connections/team/connect', {
       csrf_token: page.csrf,
       api_key: 'sk-live-0123456789abcdef',
     });
     expect(res.status).toBe(303);
-    const row = await findConnection(env.DB, userId, 'work');
+    const row = await findConnection(env.DB, userId, 'team');
     expect(row).toMatchObject({ kind: 'api_key', accountLabel: 'key …cdef' });
     expect(row!.credential).not.toContain('0123456789');
     const access = await upstreamAccess(await clientEnv(p), getConfig(p.gateway.env).upstreams[0]!, userId);
