@@ -39,6 +39,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Browser, check, field } from './lib/access-token.mjs';
 import { freePort, startDevServer } from './lib/dev-server.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -85,43 +86,6 @@ function readExpectations(path) {
     };
   }
   return out;
-}
-
-/** A cookie-keeping fetch that never follows redirects, like a browser posting our forms. */
-class Browser {
-  cookies = new Map();
-  constructor(base) {
-    this.base = base;
-  }
-  async request(path, init = {}) {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(path.startsWith('http') ? path : this.base + path, {
-      ...init,
-      headers,
-      redirect: 'manual',
-    });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
-    }
-    return res;
-  }
-  postForm(path, fields) {
-    return this.request(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(fields).toString(),
-    });
-  }
-}
-
-const field = (html, name) =>
-  new RegExp(`name="${name}"[^>]*value="([^"]*)"`).exec(html)?.[1]?.replace(/&amp;/g, '&');
-
-function check(condition, message) {
-  if (!condition) throw new Error(`OAuth flow: ${message}`);
 }
 
 /** Sign-up → DCR → authorize → consent → token, exactly as a person and a public client would. */

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /** A cookie-keeping fetch that never follows redirects, like a browser posting our forms. */
-class Browser {
+export class Browser {
   cookies = new Map();
   constructor(base) {
     this.base = base;
@@ -34,10 +34,10 @@ class Browser {
   }
 }
 
-const field = (html, name) =>
+export const field = (html, name) =>
   new RegExp(`name="${name}"[^>]*value="([^"]*)"`).exec(html)?.[1]?.replace(/&amp;/g, '&');
 
-function check(condition, message) {
+export function check(condition, message) {
   if (!condition) throw new Error(`OAuth flow: ${message}`);
 }
 
